@@ -1,0 +1,48 @@
+# The two commands that matter: `make demo` and `make test`. Both set up their own
+# virtualenv (.venv) from pyproject.toml on first use and whenever it changes.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help install demo up test lint typecheck bench bench-api clean
+
+help:
+	@echo "make demo   - run the whole export flow locally on embedded defaults"
+	@echo "make test   - install what the tests need, lint, and run the test suite"
+	@echo "make lint   - ruff and hadolint"
+	@echo "make bench  - benchmarks (exporter vs psql \\copy; API)"
+	@echo "make clean  - remove the virtualenv and caches"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m devstack.demo
+
+up: $(STAMP)
+	$(BIN)/python -m devstack.up
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile.exporter Dockerfile.operator
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict exporter api operator/streamexport_operator
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_exporter.py
+	$(BIN)/python bench/bench_api.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info
