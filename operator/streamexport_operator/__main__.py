@@ -1,0 +1,69 @@
+"""`python -m streamexport_operator`: run the operator with settings from the environment.
+
+Watches OPERATOR_NAMESPACES (or all with `*`), standalone unless OPERATOR_PEERING names a
+kopf peering for an active/standby pair, with `/healthz` on OPERATOR_LIVENESS_PORT and
+JSON log lines that name the export they are about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+
+import kopf
+
+from streamexport_operator.settings import Settings, SettingsError
+
+Flag = asyncio.Event | threading.Event
+
+
+async def run(
+    settings: Settings, *, stop_flag: Flag | None = None, ready_flag: Flag | None = None
+) -> None:
+    """Run the operator until stopped (SIGTERM/SIGINT in the main thread, or `stop_flag`)."""
+    from streamexport_operator import handlers  # noqa: F401 - registers the handlers
+
+    await kopf.operator(
+        standalone=settings.peering is None,
+        peering_name=settings.peering,
+        clusterwide=settings.clusterwide,
+        namespaces=() if settings.clusterwide else settings.namespaces,
+        liveness_endpoint=(
+            f"http://0.0.0.0:{settings.liveness_port}/healthz" if settings.liveness_port else None
+        ),
+        memo=kopf.Memo(settings=settings),
+        stop_flag=stop_flag,
+        ready_flag=ready_flag,
+    )
+
+
+def configure_logging(settings: Settings) -> None:
+    """kopf's JSON formatter: one object per line, the export under `object`."""
+    kopf.configure(
+        debug=settings.log_level == "DEBUG",
+        quiet=settings.log_level in ("WARNING", "ERROR"),
+        log_format=kopf.LogFormat.JSON,
+        log_refkey="object",
+    )
+    logging.getLogger().setLevel(settings.log_level)
+    if settings.log_level != "DEBUG":
+        # One line per event handled and per probe is noise; our own lines say what happened.
+        for chatty in ("kopf.objects", "aiohttp.access"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"streamexport-operator: configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    asyncio.run(run(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

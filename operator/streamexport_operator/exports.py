@@ -1,0 +1,90 @@
+"""Names shared with the API (docs/configuration.md) and small accessors on an Export's body."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Final, cast
+
+import kopf
+
+GROUP: Final = "streamexport.io"
+VERSION: Final = "v1"
+PLURAL: Final = "exports"
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+KIND: Final = "Export"
+
+MANAGED_BY_LABEL: Final = "app.kubernetes.io/managed-by"
+MANAGED_BY: Final = "streamexport"
+OWNER_LABEL: Final = "streamexport.io/owner"
+EXPORT_LABEL: Final = "streamexport.io/export"
+CANCEL_ANNOTATION: Final = "streamexport.io/cancel-requested"
+
+QUEUED: Final = "QUEUED"
+PROCESSING: Final = "PROCESSING"
+COMPLETED: Final = "COMPLETED"
+FAILED: Final = "FAILED"
+CANCELLED: Final = "CANCELLED"
+TERMINAL_PHASES: Final = frozenset({COMPLETED, FAILED, CANCELLED})
+
+Body = Mapping[str, Any]
+Key = tuple[str, str]
+
+
+def as_body(obj: Mapping[str, Any]) -> kopf.Body:
+    """A plain dict from the API as the kopf `Body` that kopf.adopt/kopf.event expect."""
+    return kopf.Body(cast(kopf.RawBody, obj))
+
+
+def key_of(body: Body) -> Key:
+    """(namespace, name): how exports and their Jobs are paired."""
+    meta = body.get("metadata") or {}
+    return str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+def phase_of(body: Body) -> str | None:
+    phase = (body.get("status") or {}).get("phase")
+    return str(phase) if phase else None
+
+
+def is_terminal(body: Body) -> bool:
+    return phase_of(body) in TERMINAL_PHASES
+
+
+def owner_of(body: Body) -> str:
+    """The owner label the API sets; the requester's id as a fallback for hand-made exports."""
+    labels = (body.get("metadata") or {}).get("labels") or {}
+    owner = labels.get(OWNER_LABEL)
+    if owner:
+        return str(owner)
+    return str(((body.get("spec") or {}).get("requestedBy") or {}).get("userId") or "")
+
+
+def cancel_requested(body: Body) -> bool:
+    annotations = (body.get("metadata") or {}).get("annotations") or {}
+    return CANCEL_ANNOTATION in annotations
+
+
+def is_deleting(body: Body) -> bool:
+    return bool((body.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def wants_email(body: Body) -> bool:
+    notify = (body.get("spec") or {}).get("notify") or {}
+    return notify.get("email", True) is not False
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """An RFC 3339 timestamp as an aware datetime; None when absent or malformed."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def format_time(moment: dt.datetime) -> str:
+    """RFC 3339 in UTC with second precision, as Kubernetes writes timestamps."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

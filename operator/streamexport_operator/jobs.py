@@ -1,0 +1,183 @@
+"""The export Job's manifest: a pure function of the Export and the settings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import kopf
+
+from streamexport_operator.exports import (
+    EXPORT_LABEL,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    OWNER_LABEL,
+    Body,
+    as_body,
+    owner_of,
+)
+from streamexport_operator.settings import Settings
+
+CONTAINER_NAME = "exporter"
+TERMINATION_MESSAGE_PATH = "/dev/termination-log"
+# Exit codes of the exporter (docs/configuration.md): 2 = can never succeed.
+EXIT_INVALID_REQUEST = 2
+# 128 + SIGKILL: what a container killed by the kernel's OOM killer exits with. Retrying the
+# same export under the same memory limit would only be killed again, so it fails the Job.
+EXIT_OOM_KILLED = 137
+OBJECT_KEY_PREFIX = "exports"
+
+
+def object_key(namespace: str, name: str, file_name: str) -> str:
+    """`exports/<namespace>/<export name>/<file name>`: the prefix lifecycle rules target."""
+    return f"{OBJECT_KEY_PREFIX}/{namespace}/{name}/{file_name}"
+
+
+def job_labels(export: Body) -> dict[str, str]:
+    """Labels that link a Job and its pods to their Export."""
+    meta = export["metadata"]
+    return {
+        MANAGED_BY_LABEL: MANAGED_BY,
+        "app.kubernetes.io/name": "streamexport",
+        "app.kubernetes.io/component": "exporter",
+        EXPORT_LABEL: meta["name"],
+        OWNER_LABEL: owner_of(export),
+    }
+
+
+def exporter_env(export: Body, settings: Settings, key: str) -> list[dict[str, Any]]:
+    """The exporter's environment: what to export from the spec, where to from the settings,
+    credentials only as references to Secrets."""
+    meta, spec = export["metadata"], export["spec"]
+    plain: dict[str, str | None] = {
+        "EXPORT_NAME": meta["name"],
+        "EXPORT_NAMESPACE": meta["namespace"],
+        "EXPORT_RESOURCE_TYPE": spec["resourceType"],
+        "EXPORT_FORMAT": spec["format"],
+        "EXPORT_FILTERS": json.dumps(spec.get("filters") or {}, sort_keys=True),
+        "EXPORT_ESTIMATED_ROWS": str(int(spec.get("estimatedRowCount") or 0)),
+        "S3_BUCKET": settings.s3_bucket,
+        "EXPORT_OBJECT_KEY": key,
+        "S3_ENDPOINT_URL": settings.s3_endpoint_url,
+        "AWS_REGION": settings.aws_region,
+        "EXPORT_PART_SIZE": settings.export_part_size,
+        "TERMINATION_MESSAGE_PATH": TERMINATION_MESSAGE_PATH,
+        "KUBERNETES_API_URL": settings.kubernetes_api_url,
+        "EXPORT_LOG_LEVEL": settings.log_level.lower(),
+        # glibc reserves 64 MiB of address space per thread arena; keep it small under a cap.
+        "MALLOC_ARENA_MAX": "2",
+    }
+    env: list[dict[str, Any]] = [
+        {"name": name, "value": value} for name, value in plain.items() if value is not None
+    ]
+    env.append(_secret_env("DATABASE_URL", settings.exporter_database_secret, optional=False))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        # Optional: without them the pod's IAM role (e.g. IRSA) is used.
+        env.append(_secret_env(name, settings.exporter_s3_secret, optional=True))
+    return env
+
+
+def _secret_env(name: str, secret: str, *, optional: bool) -> dict[str, Any]:
+    return {
+        "name": name,
+        "valueFrom": {"secretKeyRef": {"name": secret, "key": name, "optional": optional}},
+    }
+
+
+def pod_failure_policy() -> dict[str, Any]:
+    """Disruptions are not the export's fault; exit 2 and OOM can never succeed on retry."""
+    return {
+        "rules": [
+            {
+                "action": "Ignore",
+                "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
+            },
+            {
+                "action": "FailJob",
+                "onExitCodes": {
+                    "containerName": CONTAINER_NAME,
+                    "operator": "In",
+                    "values": [EXIT_INVALID_REQUEST],
+                },
+            },
+            {
+                "action": "FailJob",
+                "onExitCodes": {
+                    "containerName": CONTAINER_NAME,
+                    "operator": "In",
+                    "values": [EXIT_OOM_KILLED],
+                },
+            },
+        ]
+    }
+
+
+def build_job(export: Body, settings: Settings, key: str) -> dict[str, Any]:
+    """One Job named after its Export, owned by it, running the exporter under hard limits."""
+    labels = job_labels(export)
+    uid = settings.exporter_run_as_user
+    container = {
+        "name": CONTAINER_NAME,
+        "image": settings.exporter_image,
+        "imagePullPolicy": settings.exporter_image_pull_policy,
+        "command": list(settings.exporter_command),
+        "env": exporter_env(export, settings, key),
+        "resources": {
+            "requests": {"memory": settings.job_memory_limit, "cpu": settings.job_cpu_request},
+            "limits": {"memory": settings.job_memory_limit, "cpu": settings.job_cpu_limit},
+        },
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": uid,
+            "runAsGroup": uid,
+            "readOnlyRootFilesystem": True,
+            "allowPrivilegeEscalation": False,
+            "privileged": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - an emptyDir
+        "terminationMessagePath": TERMINATION_MESSAGE_PATH,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+    job: dict[str, Any] = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": export["metadata"]["name"],
+            "namespace": export["metadata"]["namespace"],
+            "labels": dict(labels),
+        },
+        "spec": {
+            "completions": 1,
+            "parallelism": 1,
+            "backoffLimit": settings.job_backoff_limit,
+            "activeDeadlineSeconds": settings.job_active_deadline_seconds,
+            "ttlSecondsAfterFinished": settings.job_ttl_seconds_after_finished,
+            "podFailurePolicy": pod_failure_policy(),
+            # Never two exporters of one export at once: a retry waits for the old pod's end.
+            "podReplacementPolicy": "Failed",
+            "template": {
+                "metadata": {"labels": dict(labels)},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "serviceAccountName": settings.exporter_service_account,
+                    "automountServiceAccountToken": True,  # progress patches exports/status
+                    "enableServiceLinks": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": uid,
+                        "runAsGroup": uid,
+                        "fsGroup": uid,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [container],
+                    "volumes": [
+                        {"name": "tmp", "emptyDir": {"sizeLimit": settings.job_tmp_size_limit}}
+                    ],
+                },
+            },
+        },
+    }
+    kopf.adopt(job, owner=as_body(export))
+    return job

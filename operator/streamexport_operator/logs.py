@@ -1,0 +1,23 @@
+"""Log lines that carry the export they are about, in kopf's formats (text prefix or JSON)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+_logger = logging.getLogger("streamexport.operator")
+
+
+def export_logger(namespace: str, name: str) -> logging.LoggerAdapter[Any]:
+    """A logger whose every line names the export (`[namespace/name]`, or JSON `object`).
+
+    kopf's formatters read `k8s_ref`; `k8s_skip` keeps these lines out of Kubernetes Events
+    (phase changes post their own Events).
+    """
+    ref = {
+        "apiVersion": "streamexport.io/v1",
+        "kind": "Export",
+        "namespace": namespace,
+        "name": name,
+    }
+    return logging.LoggerAdapter(_logger, {"k8s_ref": ref, "k8s_skip": True})

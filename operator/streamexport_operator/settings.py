@@ -1,0 +1,256 @@
+"""The operator's settings: read once from the environment at start-up (docs/configuration.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+# SigV4 pre-signed URLs live at most 7 days.
+MAX_PRESIGN_SECONDS = 604800
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
+_N = TypeVar("_N", int, float)
+_PART_SIZE = re.compile(r"^[0-9]+(B|KiB|MiB|GiB|KB|MB|GB)?$", re.IGNORECASE)
+
+
+class SettingsError(ValueError):
+    """A missing or malformed environment variable; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the operator needs, validated; see docs/configuration.md for each name."""
+
+    exporter_image: str
+    s3_bucket: str
+    namespaces: tuple[str, ...] = ("default",)
+    peering: str | None = None
+    liveness_port: int = 8081
+    metrics_port: int = 9090
+    kubernetes_api_url: str | None = None
+    exporter_image_pull_policy: str = "IfNotPresent"
+    exporter_command: tuple[str, ...] = ("python", "-m", "exporter")
+    exporter_service_account: str = "streamexport-exporter"
+    # Names of Secrets, not secrets.
+    exporter_database_secret: str = "streamexport-database"  # noqa: S105
+    exporter_s3_secret: str = "streamexport-s3"  # noqa: S105
+    exporter_run_as_user: int = 10001
+    job_memory_limit: str = "512Mi"
+    job_cpu_request: str = "250m"
+    job_cpu_limit: str = "1"
+    job_tmp_size_limit: str = "2Gi"
+    job_active_deadline_seconds: int = 3600
+    job_backoff_limit: int = 2
+    job_ttl_seconds_after_finished: int = 86400
+    export_part_size: str = "8MiB"
+    s3_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    max_running_exports: int = 4
+    max_running_exports_per_owner: int = 2
+    export_expiry_seconds: int = MAX_PRESIGN_SECONDS
+    retention_seconds: float = 30 * 86400.0
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "streamexport <noreply@localhost>"
+    smtp_timeout_seconds: float = 30.0
+    email_templates_dir: Path | None = None
+    api_public_url: str | None = None
+    log_level: str = "INFO"
+
+    @property
+    def clusterwide(self) -> bool:
+        return self.namespaces == ("*",)
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build the settings from `env` (default `os.environ`); raise `SettingsError` naming the
+        first bad variable."""
+        reader = _Reader(os.environ if env is None else env)
+        return cls(
+            exporter_image=reader.required("EXPORTER_IMAGE"),
+            s3_bucket=reader.required("S3_BUCKET"),
+            namespaces=reader.namespaces("OPERATOR_NAMESPACES"),
+            peering=reader.optional("OPERATOR_PEERING"),
+            liveness_port=reader.integer("OPERATOR_LIVENESS_PORT", 8081, minimum=0),
+            metrics_port=reader.integer("OPERATOR_METRICS_PORT", 9090, minimum=0),
+            kubernetes_api_url=reader.optional("KUBERNETES_API_URL"),
+            exporter_image_pull_policy=reader.choice(
+                "EXPORTER_IMAGE_PULL_POLICY", "IfNotPresent", ("Always", "IfNotPresent", "Never")
+            ),
+            exporter_command=reader.command("EXPORTER_COMMAND", ("python", "-m", "exporter")),
+            exporter_service_account=reader.text(
+                "EXPORTER_SERVICE_ACCOUNT", "streamexport-exporter"
+            ),
+            exporter_database_secret=reader.text(
+                "EXPORTER_DATABASE_SECRET", "streamexport-database"
+            ),
+            exporter_s3_secret=reader.text("EXPORTER_S3_SECRET", "streamexport-s3"),
+            exporter_run_as_user=reader.integer("EXPORTER_RUN_AS_USER", 10001, minimum=1),
+            job_memory_limit=reader.quantity("JOB_MEMORY_LIMIT", "512Mi"),
+            job_cpu_request=reader.quantity("JOB_CPU_REQUEST", "250m"),
+            job_cpu_limit=reader.quantity("JOB_CPU_LIMIT", "1"),
+            job_tmp_size_limit=reader.quantity("JOB_TMP_SIZE_LIMIT", "2Gi"),
+            job_active_deadline_seconds=reader.integer(
+                "JOB_ACTIVE_DEADLINE_SECONDS", 3600, minimum=1
+            ),
+            job_backoff_limit=reader.integer("JOB_BACKOFF_LIMIT", 2, minimum=0),
+            job_ttl_seconds_after_finished=reader.integer(
+                "JOB_TTL_SECONDS_AFTER_FINISHED", 86400, minimum=0
+            ),
+            export_part_size=reader.part_size("EXPORT_PART_SIZE", "8MiB"),
+            s3_endpoint_url=reader.optional("S3_ENDPOINT_URL"),
+            aws_region=reader.text("AWS_REGION", "us-east-1"),
+            max_running_exports=reader.integer("MAX_RUNNING_EXPORTS", 4, minimum=1),
+            max_running_exports_per_owner=reader.integer(
+                "MAX_RUNNING_EXPORTS_PER_OWNER", 2, minimum=1
+            ),
+            export_expiry_seconds=reader.integer(
+                "EXPORT_EXPIRY_SECONDS",
+                MAX_PRESIGN_SECONDS,
+                minimum=1,
+                maximum=MAX_PRESIGN_SECONDS,
+            ),
+            retention_seconds=reader.number("EXPORT_RETENTION_DAYS", 30.0, minimum=0.0) * 86400,
+            smtp_host=reader.optional("SMTP_HOST"),
+            smtp_port=reader.integer("SMTP_PORT", 587, minimum=1, maximum=65535),
+            smtp_security=reader.choice("SMTP_SECURITY", "starttls", ("none", "starttls", "tls")),
+            smtp_username=reader.optional("SMTP_USERNAME"),
+            smtp_password=reader.optional("SMTP_PASSWORD"),
+            smtp_from=reader.text("SMTP_FROM", "streamexport <noreply@localhost>"),
+            smtp_timeout_seconds=reader.number("SMTP_TIMEOUT_SECONDS", 30.0, minimum=0.1),
+            email_templates_dir=reader.directory("EMAIL_TEMPLATES_DIR"),
+            api_public_url=reader.url("API_PUBLIC_URL"),
+            log_level=reader.choice(
+                "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
+            ),
+        )
+
+
+class _Reader:
+    """Typed access to environment variables; each error names its variable."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def optional(self, name: str) -> str | None:
+        value = self.env.get(name, "").strip()
+        return value or None
+
+    def text(self, name: str, default: str) -> str:
+        return self.optional(name) or default
+
+    def required(self, name: str) -> str:
+        value = self.optional(name)
+        if value is None:
+            raise SettingsError(f"{name} is required but not set")
+        return value
+
+    def integer(
+        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+        return _bounded(name, value, minimum, maximum)
+
+    def number(self, name: str, default: float, *, minimum: float | None = None) -> float:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise SettingsError(f"{name} must be a finite number, got {raw!r}")
+        return _bounded(name, value, minimum, None)
+
+    def choice(
+        self, name: str, default: str, allowed: tuple[str, ...], *, upper: bool = False
+    ) -> str:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        value = raw.upper() if upper else raw
+        if value not in allowed:
+            raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+        return value
+
+    def quantity(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        if not _QUANTITY.match(value):
+            raise SettingsError(f"{name} must be a Kubernetes quantity like 512Mi, got {value!r}")
+        return value
+
+    def part_size(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        if not _PART_SIZE.match(value):
+            raise SettingsError(f"{name} must be a size like 8MiB, got {value!r}")
+        return value
+
+    def command(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = None
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"{name} must be a JSON list of strings, got {raw!r}")
+        return tuple(value)
+
+    def namespaces(self, name: str) -> tuple[str, ...]:
+        raw = self.optional(name)
+        if raw is None:
+            return (_pod_namespace(),)
+        names = tuple(part.strip() for part in raw.split(",") if part.strip())
+        if "*" in names and names != ("*",):
+            raise SettingsError(f"{name}: '*' (all namespaces) cannot be combined with names")
+        return names or (_pod_namespace(),)
+
+    def directory(self, name: str) -> Path | None:
+        raw = self.optional(name)
+        if raw is None:
+            return None
+        path = Path(raw)
+        if not path.is_dir():
+            raise SettingsError(f"{name} must be an existing directory, got {raw!r}")
+        return path
+
+    def url(self, name: str) -> str | None:
+        raw = self.optional(name)
+        if raw is not None and not raw.startswith(("http://", "https://")):
+            raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")
+        return raw.rstrip("/") if raw else None
+
+
+def _bounded(name: str, value: _N, minimum: _N | None, maximum: _N | None) -> _N:
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}, got {value}")
+    return value
+
+
+def _pod_namespace() -> str:
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or "default"
+    except OSError:
+        return "default"
