@@ -207,7 +207,9 @@ def _parse_filter(name: Any, spec: Any, where: str) -> Filter:
     if not isinstance(column, str) or not _SQL_NAME.match(column):
         raise CatalogError(f"{where}.column: must be a column name")
     if operator not in get_args(FilterOperator):
-        raise CatalogError(f"{where}.operator: must be one of {', '.join(get_args(FilterOperator))}")
+        raise CatalogError(
+            f"{where}.operator: must be one of {', '.join(get_args(FilterOperator))}"
+        )
     if ftype not in get_args(FilterType):
         raise CatalogError(f"{where}.type: must be one of {', '.join(get_args(FilterType))}")
     if operator in ("dateFrom", "dateTo") and ftype != "date":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import sys
 import threading
 
@@ -17,6 +18,18 @@ import kopf
 from streamexport_operator.settings import Settings, SettingsError
 
 Flag = asyncio.Event | threading.Event
+# Upper bound of a random peering priority: two pods of a pair all but never draw the same one
+# (kopf pauses every operator of a peering when the highest priority is shared).
+MAX_RANDOM_PRIORITY = 2**31 - 1
+
+
+def peering_priority(settings: Settings) -> int | None:
+    """OPERATOR_PEERING_PRIORITY, else a random one per process when peering; None standalone."""
+    if settings.peering is None:
+        return None
+    if settings.peering_priority is not None:
+        return settings.peering_priority
+    return random.randint(1, MAX_RANDOM_PRIORITY)
 
 
 async def run(
@@ -28,6 +41,7 @@ async def run(
     await kopf.operator(
         standalone=settings.peering is None,
         peering_name=settings.peering,
+        priority=peering_priority(settings),
         clusterwide=settings.clusterwide,
         namespaces=() if settings.clusterwide else settings.namespaces,
         liveness_endpoint=(

@@ -9,13 +9,12 @@ which keeps admission consistent after a restart.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import kopf
 
-from streamexport_operator import expiry, notifier, reconcile
+from streamexport_operator import expiry, kopfsettings, notifier, reconcile, uploads
 from streamexport_operator.admission import Candidate
 from streamexport_operator.exports import (
     GROUP,
@@ -41,6 +40,8 @@ JOBS = ("batch", "v1", "jobs")
 MANAGED_JOBS = {MANAGED_BY_LABEL: MANAGED_BY}
 RESYNC_SECONDS = 30.0
 NOTIFY_INTERVAL_SECONDS = 60.0
+# How often a failed or cancelled export checks whether its exporter's pod has ended.
+UPLOAD_CLEANUP_INTERVAL_SECONDS = 5.0
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -59,27 +60,17 @@ async def startup(
 ) -> None:
     config: Settings = memo.get("settings") or Settings.from_env()
     memo["settings"] = config
-    # Explicit storages and marker names, so two operators' state never mixes in one object.
-    settings.persistence.finalizer = f"{GROUP}/operator"
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
-    )
-    # Log lines are not Events; phase changes post their own (see reconcile.announce).
-    settings.posting.level = logging.WARNING
-    # Re-open watches every few minutes: a silently dropped connection never stalls us long.
-    settings.watching.server_timeout = 270
-    settings.watching.client_timeout = 300
-    settings.watching.connect_timeout = 30
+    kopfsettings.configure(settings, config)
     stack = contextlib.AsyncExitStack()
     memo["runtime"] = await stack.enter_async_context(open_runtime(config))
     memo["stack"] = stack
     if not config.email_enabled:
         logger.info("email disabled: SMTP_HOST is not set")
     logger.info(
-        "operator started namespaces=%s peering=%s max_running=%d max_per_owner=%d",
+        "operator started namespaces=%s peering=%s priority=%s max_running=%d max_per_owner=%d",
         ",".join(config.namespaces),
         config.peering or "standalone",
+        settings.peering.priority if config.peering else "-",
         config.max_running_exports,
         config.max_running_exports_per_owner,
     )
@@ -172,6 +163,20 @@ def _needs_email(body: kopf.Body, memo: kopf.Memo, **_: Any) -> bool:
 async def notify(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
     """Send the email once the export has finished; failures retry via kopf.TemporaryError."""
     await notifier.deliver(runtime_of(memo), _ns(namespace), name)
+
+
+def _needs_upload_cleanup(body: kopf.Body, **_: Any) -> bool:
+    return uploads.needs_upload_cleanup(body)
+
+
+@kopf.timer(*EXPORTS, interval=UPLOAD_CLEANUP_INTERVAL_SECONDS, when=_needs_upload_cleanup)
+async def abort_orphan_uploads(
+    namespace: str | None, name: str, memo: kopf.Memo, **kwargs: Any
+) -> None:
+    """Abort what a killed exporter left of its multipart upload; S3 errors retry with backoff."""
+    # `retry`: kopf's count of this handler's failed attempts since its last success.
+    retry = int(kwargs.get("retry") or 0)
+    await uploads.clean_up(runtime_of(memo), _ns(namespace), name, retry)
 
 
 def _retention_applies(body: kopf.Body, memo: kopf.Memo, **_: Any) -> bool:

@@ -26,11 +26,19 @@ EXIT_INVALID_REQUEST = 2
 # same export under the same memory limit would only be killed again, so it fails the Job.
 EXIT_OOM_KILLED = 137
 OBJECT_KEY_PREFIX = "exports"
+# Where the Job mounts the catalog ConfigMap: the same path the chart uses for the API and the
+# operator, so all three read one catalog.
+CATALOG_DIR = "/etc/streamexport/catalog"
 
 
 def object_key(namespace: str, name: str, file_name: str) -> str:
     """`exports/<namespace>/<export name>/<file name>`: the prefix lifecycle rules target."""
-    return f"{OBJECT_KEY_PREFIX}/{namespace}/{name}/{file_name}"
+    return export_prefix(namespace, name) + file_name
+
+
+def export_prefix(namespace: str, name: str) -> str:
+    """`exports/<namespace>/<export name>/`: every object key of one export starts with it."""
+    return f"{OBJECT_KEY_PREFIX}/{namespace}/{name}/"
 
 
 def job_labels(export: Body) -> dict[str, str]:
@@ -64,6 +72,11 @@ def exporter_env(export: Body, settings: Settings, key: str) -> list[dict[str, A
         "TERMINATION_MESSAGE_PATH": TERMINATION_MESSAGE_PATH,
         "KUBERNETES_API_URL": settings.kubernetes_api_url,
         "EXPORT_LOG_LEVEL": settings.log_level.lower(),
+        "STREAMEXPORT_CATALOG": (
+            f"{CATALOG_DIR}/{settings.exporter_catalog_key}"
+            if settings.exporter_catalog_configmap
+            else None
+        ),
         # glibc reserves 64 MiB of address space per thread arena; keep it small under a cap.
         "MALLOC_ARENA_MAX": "2",
     }
@@ -82,6 +95,18 @@ def _secret_env(name: str, secret: str, *, optional: bool) -> dict[str, Any]:
         "name": name,
         "valueFrom": {"secretKeyRef": {"name": secret, "key": name, "optional": optional}},
     }
+
+
+def volumes(settings: Settings) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The pod's volumes and the container's mounts: /tmp, and the catalog when configured."""
+    pod: list[dict[str, Any]] = [
+        {"name": "tmp", "emptyDir": {"sizeLimit": settings.job_tmp_size_limit}}
+    ]
+    mounts: list[dict[str, Any]] = [{"name": "tmp", "mountPath": "/tmp"}]  # noqa: S108 - emptyDir
+    if settings.exporter_catalog_configmap:
+        pod.append({"name": "catalog", "configMap": {"name": settings.exporter_catalog_configmap}})
+        mounts.append({"name": "catalog", "mountPath": CATALOG_DIR, "readOnly": True})
+    return pod, mounts
 
 
 def pod_failure_policy() -> dict[str, Any]:
@@ -116,6 +141,7 @@ def build_job(export: Body, settings: Settings, key: str) -> dict[str, Any]:
     """One Job named after its Export, owned by it, running the exporter under hard limits."""
     labels = job_labels(export)
     uid = settings.exporter_run_as_user
+    pod_volumes, mounts = volumes(settings)
     container = {
         "name": CONTAINER_NAME,
         "image": settings.exporter_image,
@@ -136,7 +162,7 @@ def build_job(export: Body, settings: Settings, key: str) -> dict[str, Any]:
             "capabilities": {"drop": ["ALL"]},
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - an emptyDir
+        "volumeMounts": mounts,
         "terminationMessagePath": TERMINATION_MESSAGE_PATH,
         "terminationMessagePolicy": "FallbackToLogsOnError",
     }
@@ -172,9 +198,7 @@ def build_job(export: Body, settings: Settings, key: str) -> dict[str, Any]:
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "containers": [container],
-                    "volumes": [
-                        {"name": "tmp", "emptyDir": {"sizeLimit": settings.job_tmp_size_limit}}
-                    ],
+                    "volumes": pod_volumes,
                 },
             },
         },

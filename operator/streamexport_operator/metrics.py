@@ -42,6 +42,17 @@ NOTIFICATION_FAILURES = Counter(
     registry=REGISTRY,
 )
 
+UPLOADS_ABORTED = Counter(
+    "streamexport_uploads_aborted_total",
+    "Incomplete multipart uploads aborted by the operator after an exporter was killed.",
+    registry=REGISTRY,
+)
+UPLOAD_CLEANUP_FAILURES = Counter(
+    "streamexport_upload_cleanup_failures_total",
+    "Failed attempts to abort the incomplete multipart uploads of a failed or cancelled export.",
+    registry=REGISTRY,
+)
+
 
 def record_final(
     phase: str, reason: str, duration_seconds: float | None, rows: int, size_bytes: int

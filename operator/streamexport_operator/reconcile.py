@@ -54,7 +54,7 @@ async def reconcile(runtime: Runtime, namespace: str, name: str) -> None:
         if export is None or is_deleting(export):
             return
         job = await kube.get(job_path(namespace, name))
-        pods = await _pods_of(runtime, job) if job is not None and job_is_finished(job) else []
+        pods = await job_pods(runtime, job) if job is not None and job_is_finished(job) else []
         rejection = None
         if job is None and not is_terminal(export):
             rejection = _rejection(runtime, export)
@@ -89,7 +89,7 @@ def _rejection(runtime: Runtime, export: Body) -> str | None:
     return None
 
 
-async def _pods_of(runtime: Runtime, job: Body) -> list[Body]:
+async def job_pods(runtime: Runtime, job: Body) -> list[Body]:
     """The Job's pods (by our label, then by owner uid, so an older Job's leftovers never count)."""
     meta = job["metadata"]
     pods = await runtime.kube.list(

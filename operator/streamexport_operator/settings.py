@@ -16,6 +16,8 @@ MAX_PRESIGN_SECONDS = 604800
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
 _N = TypeVar("_N", int, float)
 _PART_SIZE = re.compile(r"^[0-9]+(B|KiB|MiB|GiB|KB|MB|GB)?$", re.IGNORECASE)
+# A ConfigMap key that is also a plain file name (it becomes a file in the Job's mount).
+_CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 
 
 class SettingsError(ValueError):
@@ -30,6 +32,8 @@ class Settings:
     s3_bucket: str
     namespaces: tuple[str, ...] = ("default",)
     peering: str | None = None
+    # kopf peering priority; None = a random one at start-up (see __main__.peering_priority).
+    peering_priority: int | None = None
     liveness_port: int = 8081
     metrics_port: int = 9090
     kubernetes_api_url: str | None = None
@@ -40,6 +44,9 @@ class Settings:
     exporter_database_secret: str = "streamexport-database"  # noqa: S105
     exporter_s3_secret: str = "streamexport-s3"  # noqa: S105
     exporter_run_as_user: int = 10001
+    # ConfigMap holding the resource catalog for the Job; None = the image's built-in one.
+    exporter_catalog_configmap: str | None = None
+    exporter_catalog_key: str = "catalog.yaml"
     job_memory_limit: str = "512Mi"
     job_cpu_request: str = "250m"
     job_cpu_limit: str = "1"
@@ -83,6 +90,7 @@ class Settings:
             s3_bucket=reader.required("S3_BUCKET"),
             namespaces=reader.namespaces("OPERATOR_NAMESPACES"),
             peering=reader.optional("OPERATOR_PEERING"),
+            peering_priority=reader.optional_integer("OPERATOR_PEERING_PRIORITY"),
             liveness_port=reader.integer("OPERATOR_LIVENESS_PORT", 8081, minimum=0),
             metrics_port=reader.integer("OPERATOR_METRICS_PORT", 9090, minimum=0),
             kubernetes_api_url=reader.optional("KUBERNETES_API_URL"),
@@ -98,6 +106,8 @@ class Settings:
             ),
             exporter_s3_secret=reader.text("EXPORTER_S3_SECRET", "streamexport-s3"),
             exporter_run_as_user=reader.integer("EXPORTER_RUN_AS_USER", 10001, minimum=1),
+            exporter_catalog_configmap=reader.optional("EXPORTER_CATALOG_CONFIGMAP"),
+            exporter_catalog_key=reader.configmap_key("EXPORTER_CATALOG_KEY", "catalog.yaml"),
             job_memory_limit=reader.quantity("JOB_MEMORY_LIMIT", "512Mi"),
             job_cpu_request=reader.quantity("JOB_CPU_REQUEST", "250m"),
             job_cpu_limit=reader.quantity("JOB_CPU_LIMIT", "1"),
@@ -169,6 +179,11 @@ class _Reader:
             raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
         return _bounded(name, value, minimum, maximum)
 
+    def optional_integer(self, name: str) -> int | None:
+        if self.optional(name) is None:
+            return None
+        return self.integer(name, 0)
+
     def number(self, name: str, default: float, *, minimum: float | None = None) -> float:
         raw = self.optional(name)
         if raw is None:
@@ -202,6 +217,12 @@ class _Reader:
         value = self.text(name, default)
         if not _PART_SIZE.match(value):
             raise SettingsError(f"{name} must be a size like 8MiB, got {value!r}")
+        return value
+
+    def configmap_key(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        if not _CONFIGMAP_KEY.match(value) or value in (".", ".."):
+            raise SettingsError(f"{name} must be a ConfigMap key like catalog.yaml, got {value!r}")
         return value
 
     def command(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from api.settings import Settings, SettingsError
@@ -50,3 +54,12 @@ def test_rs256_needs_a_public_key() -> None:
     env = {**BASE, "JWT_ALGORITHM": "RS256"}
     with pytest.raises(SettingsError, match="JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE"):
         Settings.from_env(env)
+
+
+def test_entry_point_names_the_missing_variable() -> None:
+    env = {"PATH": os.environ.get("PATH", ""), "S3_BUCKET": "exports"}
+    result = subprocess.run(
+        [sys.executable, "-m", "api"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: DATABASE_URL is required but not set"

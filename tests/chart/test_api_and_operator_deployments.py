@@ -92,6 +92,12 @@ def test_peering_pair_shares_one_peering_object(all_on: Rendered) -> None:
     assert all_on.one("PodDisruptionBudget", "operator")["spec"]["maxUnavailable"] == 1
 
 
+def test_each_pod_of_a_pair_draws_its_own_priority(rendered: Rendered) -> None:
+    # One value in the pod template would give both replicas the same priority: kopf then
+    # pauses both. Unset, each operator process picks a random one.
+    assert "OPERATOR_PEERING_PRIORITY" not in env_of(rendered, "operator")
+
+
 def test_namespaced_peering_uses_a_kopf_peering_in_the_namespace(
     render: Callable[[dict[str, Any]], list[Obj]],
 ) -> None:

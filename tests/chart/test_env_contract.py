@@ -5,7 +5,6 @@ given in the values."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,16 +73,15 @@ def built_job(settings: OperatorSettings) -> Obj:
     return job
 
 
-def server_defaulted(job: Obj) -> Obj:
-    """The Job as the API server stores it, for the one default that matters here: the published
-    OpenAPI marks podFailurePolicy.rules[].onPodConditions[].status required, while the server
-    defaults it to "True" (SetDefaults_PodFailurePolicyOnPodConditionsPattern in
-    pkg/apis/batch/v1/defaults.go)."""
-    job = copy.deepcopy(job)
-    for rule in job["spec"].get("podFailurePolicy", {}).get("rules", []):
-        for pattern in rule.get("onPodConditions", []):
-            pattern.setdefault("status", "True")
-    return job
+def catalog_source(pod: Obj, container: Obj, path: str) -> tuple[str, str]:
+    """(ConfigMap, key) behind the file `path` in `container`, resolved through its mounts."""
+    folder, file_name = str(Path(path).parent), Path(path).name
+    [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == folder]
+    assert mount.get("readOnly") is True
+    [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    config_map = volume["configMap"]
+    items = {item["path"]: item["key"] for item in config_map.get("items") or []}
+    return config_map["name"], items.get(file_name, file_name) if items else file_name
 
 
 def test_api_accepts_its_environment(rendered: Rendered) -> None:
@@ -140,8 +138,27 @@ def test_export_job_pod_is_hardened(rendered: Rendered, tmp_path: Path) -> None:
 def test_export_job_validates_strictly(
     rendered: Rendered, tmp_path: Path, kube_version: str
 ) -> None:
-    job = server_defaulted(built_job(operator_settings(rendered, tmp_path)))
+    # As built, without server-side defaults: e.g. onPodConditions[].status is set by us.
+    job = built_job(operator_settings(rendered, tmp_path))
     kubernetes_validate.validate(job, kube_version, strict=True)
+
+
+def test_export_job_reads_the_catalog_the_api_counts_with(
+    rendered: Rendered, tmp_path: Path
+) -> None:
+    api_pod = rendered.one("Deployment", "api")["spec"]["template"]["spec"]
+    [api] = api_pod["containers"]
+    api_catalog = catalog_source(api_pod, api, container_env(api)["STREAMEXPORT_CATALOG"])
+    operator = rendered.one("Deployment", "operator")["spec"]["template"]["spec"]["containers"][0]
+    assert container_env(operator)["EXPORTER_CATALOG_CONFIGMAP"] == api_catalog[0]
+
+    job_pod = built_job(operator_settings(rendered, tmp_path))["spec"]["template"]["spec"]
+    [exporter] = job_pod["containers"]
+    job_catalog = catalog_source(job_pod, exporter, container_env(exporter)["STREAMEXPORT_CATALOG"])
+    assert job_catalog == api_catalog
+    existing = rendered.values.get("catalog", {}).get("existingConfigMap")
+    if not existing:  # the chart's own ConfigMap holds that key
+        assert api_catalog[1] in rendered.named("ConfigMap", api_catalog[0])["data"]
 
 
 @pytest.mark.parametrize("memory_limit", ["512Mi", "768Mi", "1Gi", "2000M"])

@@ -26,8 +26,14 @@ def test_default_catalog_has_transactions_with_its_filters() -> None:
     resource = load_catalog().get("TRANSACTIONS")
     assert resource.table == ("public", "transactions")
     assert [c.name for c in resource.columns] == [
-        "id", "created_at", "amount", "currency", "status",
-        "customer_email", "description", "merchant_id",
+        "id",
+        "created_at",
+        "amount",
+        "currency",
+        "status",
+        "customer_email",
+        "description",
+        "merchant_id",
     ]
     assert set(resource.filters) == {"startDate", "endDate", "status"}
     assert resource.filters["status"].values == ("PENDING", "SETTLED", "FAILED", "REFUNDED")
@@ -50,7 +56,7 @@ def test_unknown_resource_type_lists_the_known_ones() -> None:
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(CatalogError, match="cannot read catalog .*missing.yaml"):
+    with pytest.raises(CatalogError, match=r"cannot read catalog .*missing\.yaml"):
         load_catalog(tmp_path / "missing.yaml")
 
 
@@ -71,12 +77,18 @@ def test_invalid_yaml_is_a_clear_error(tmp_path: Path) -> None:
             {"columns": [{"name": "id", "type": "integer"}, {"name": "id", "type": "text"}]},
             r"columns\[1\]\.name: duplicate",
         ),
-        ({"filters": {"kind": {"column": "kind", "operator": "like", "type": "text"}}},
-         r"filters\.kind\.operator"),
-        ({"filters": {"kind": {"column": "kind", "operator": "eq", "type": "enum"}}},
-         r"filters\.kind\.values"),
-        ({"filters": {"day": {"column": "d", "operator": "dateFrom", "type": "text"}}},
-         r"filters\.day\.type: operator dateFrom needs type date"),
+        (
+            {"filters": {"kind": {"column": "kind", "operator": "like", "type": "text"}}},
+            r"filters\.kind\.operator",
+        ),
+        (
+            {"filters": {"kind": {"column": "kind", "operator": "eq", "type": "enum"}}},
+            r"filters\.kind\.values",
+        ),
+        (
+            {"filters": {"day": {"column": "d", "operator": "dateFrom", "type": "text"}}},
+            r"filters\.day\.type: operator dateFrom needs type date",
+        ),
         ({"orderBy": ["nope"]}, r"orderBy\[0\]: 'nope' is not one of the columns"),
         ({"colour": "blue"}, r"resources\.THINGS: unknown field\(s\) colour"),
     ],

@@ -76,7 +76,9 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_reversed_dates_are_rejected_but_one_day_is_fine() -> None:
-    with pytest.raises(InvalidRequest, match="filters.endDate must not be before filters.startDate"):
+    with pytest.raises(
+        InvalidRequest, match=r"filters\.endDate must not be before filters\.startDate"
+    ):
         parse_filters(TRANSACTIONS, {"startDate": "2024-03-02", "endDate": "2024-03-01"})
     assert parse_filters(TRANSACTIONS, {"startDate": "2024-03-01", "endDate": "2024-03-01"})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -188,6 +189,27 @@ def test_unset_optional_settings_leave_no_empty_variables() -> None:
     env = env_of(build_job(export_body(), bare, KEY))
     assert "S3_ENDPOINT_URL" not in env
     assert "KUBERNETES_API_URL" not in env
+
+
+def test_a_catalog_configmap_is_mounted_read_only_and_named_to_the_exporter() -> None:
+    settings = dataclasses.replace(
+        SETTINGS, exporter_catalog_configmap="acme-catalog", exporter_catalog_key="exports.yaml"
+    )
+    job = build_job(export_body(), settings, KEY)
+    pod = job["spec"]["template"]["spec"]
+    assert {"name": "catalog", "configMap": {"name": "acme-catalog"}} in pod["volumes"]
+    assert {
+        "name": "catalog",
+        "mountPath": "/etc/streamexport/catalog",
+        "readOnly": True,
+    } in container_of(job)["volumeMounts"]
+    assert env_of(job)["STREAMEXPORT_CATALOG"] == "/etc/streamexport/catalog/exports.yaml"
+    kubernetes_validate.validate(job, "1.33.0", strict=True)
+
+
+def test_without_a_catalog_configmap_the_image_catalog_is_used(job: dict[str, Any]) -> None:
+    assert "STREAMEXPORT_CATALOG" not in env_of(job)
+    assert [v["name"] for v in job["spec"]["template"]["spec"]["volumes"]] == ["tmp"]
 
 
 def test_manifest_is_a_valid_batch_v1_job(job: dict[str, Any]) -> None:

@@ -26,6 +26,9 @@ def test_defaults_follow_the_documented_contract() -> None:
     assert settings.retention_seconds == 30 * 86400
     assert settings.smtp_host is None and not settings.email_enabled
     assert (settings.smtp_port, settings.smtp_security) == (587, "starttls")
+    assert settings.peering_priority is None
+    assert settings.exporter_catalog_configmap is None
+    assert settings.exporter_catalog_key == "catalog.yaml"
 
 
 @pytest.mark.parametrize("missing", sorted(REQUIRED))
@@ -48,6 +51,8 @@ def test_a_missing_required_variable_is_named(missing: str) -> None:
         ("OPERATOR_NAMESPACES", "*,default"),
         ("API_PUBLIC_URL", "exports.example.com"),
         ("EMAIL_TEMPLATES_DIR", "/nonexistent/templates"),
+        ("OPERATOR_PEERING_PRIORITY", "high"),
+        ("EXPORTER_CATALOG_KEY", "catalog/catalog.yaml"),
     ],
 )
 def test_a_malformed_variable_is_named(name: str, value: str) -> None:
@@ -87,3 +92,18 @@ def test_retention_accepts_fractions_of_a_day_and_zero_keeps_forever() -> None:
         43200
     )
     assert Settings.from_env({**REQUIRED, "EXPORT_RETENTION_DAYS": "0"}).retention_seconds == 0
+
+
+def test_peering_priority_and_the_jobs_catalog() -> None:
+    settings = Settings.from_env(
+        {
+            **REQUIRED,
+            "OPERATOR_PEERING": "streamexport",
+            "OPERATOR_PEERING_PRIORITY": "100",
+            "EXPORTER_CATALOG_CONFIGMAP": "streamexport-catalog",
+            "EXPORTER_CATALOG_KEY": "exports.yaml",
+        }
+    )
+    assert settings.peering_priority == 100
+    assert settings.exporter_catalog_configmap == "streamexport-catalog"
+    assert settings.exporter_catalog_key == "exports.yaml"

@@ -1,0 +1,59 @@
+"""The aiohttp application: middlewares, routes, and the clients opened in `cleanup_ctx`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from api.auth import Authenticator
+from api.counting import RowCounter
+from api.errors import error_middleware
+from api.kube import KubeClient
+from api.metrics import Metrics
+from api.middleware import METRICS_KEY, request_middleware
+from api.openapi import openapi_document
+from api.presign import Presigner
+from api.routes import setup_routes
+from api.service import ExportService
+from api.settings import Settings
+from api.views import AUTH_KEY, OPENAPI_KEY, SERVICE_KEY
+from exporter.catalog import Catalog, load_catalog
+
+# A create body is a few hundred bytes; anything near this is not a request we want.
+MAX_BODY_BYTES = 64 * 1024
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+CATALOG_KEY = web.AppKey("catalog", Catalog)
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The API application; its database pool and clients open when it starts."""
+    app = web.Application(
+        middlewares=[request_middleware, error_middleware],
+        client_max_size=MAX_BODY_BYTES,
+    )
+    catalog = load_catalog(settings.catalog_path)
+    app[SETTINGS_KEY] = settings
+    app[CATALOG_KEY] = catalog
+    app[METRICS_KEY] = Metrics()
+    app[AUTH_KEY] = Authenticator(settings)
+    app[OPENAPI_KEY] = openapi_document(catalog)
+    app.cleanup_ctx.append(_service)
+    setup_routes(app)
+    return app
+
+
+async def _service(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS_KEY]
+    kube = KubeClient.from_settings(settings)
+    presigner = await Presigner.create(settings)
+    counter = RowCounter(settings)
+    await counter.open()
+    try:
+        await kube.open()
+        app[SERVICE_KEY] = ExportService(settings, app[CATALOG_KEY], counter, kube, presigner)
+        yield
+    finally:
+        await kube.close()
+        await counter.close()

@@ -1,0 +1,86 @@
+"""Mint a development token for the API: `python -m api.devtoken --sub U --email E`.
+
+Signs an HS256 JWT with `JWT_SECRET` (and `JWT_ISSUER` / `JWT_AUDIENCE` when set, else the
+API's defaults) and prints it, for `curl -H "Authorization: Bearer $(python -m api.devtoken ...)"`.
+Production tokens come from the identity provider, never from this command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+import jwt
+
+from api.settings import MIN_SECRET_BYTES
+
+
+def mint_token(
+    secret: str,
+    *,
+    sub: str,
+    email: str,
+    roles: Sequence[str] = (),
+    ttl: int = 3600,
+    issuer: str = "streamexport",
+    audience: str = "streamexport-api",
+    now: float | None = None,
+) -> str:
+    """An HS256 token with the claims the API reads (`sub`, `email`, `roles`)."""
+    issued = int(time.time() if now is None else now)
+    claims = {
+        "sub": sub,
+        "email": email,
+        "roles": list(roles),
+        "iss": issuer,
+        "aud": audience,
+        "iat": issued,
+        "exp": issued + ttl,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m api.devtoken",
+        description=(
+            "Print a development JWT for the streamexport API, signed with HS256 and the"
+            " secret in $JWT_SECRET (issuer $JWT_ISSUER, default 'streamexport'; audience"
+            " $JWT_AUDIENCE, default 'streamexport-api')."
+        ),
+    )
+    parser.add_argument("--sub", required=True, help="user id (the token's 'sub' claim)")
+    parser.add_argument("--email", required=True, help="the user's email address")
+    parser.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        help="a role, e.g. SUPER_ADMIN (sees every export); repeat for several",
+    )
+    parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (3600)")
+    args = parser.parse_args(argv)
+    secret = os.environ.get("JWT_SECRET", "")
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        print(f"JWT_SECRET must be set to at least {MIN_SECRET_BYTES} bytes", file=sys.stderr)
+        return 2
+    if args.ttl < 1:
+        parser.error("--ttl must be positive")
+    print(
+        mint_token(
+            secret,
+            sub=args.sub,
+            email=args.email,
+            roles=args.role,
+            ttl=args.ttl,
+            issuer=os.environ.get("JWT_ISSUER") or "streamexport",
+            audience=os.environ.get("JWT_AUDIENCE") or "streamexport-api",
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""Pure functions between request bodies, Export resources and response bodies.
+
+No I/O here: building the Export manifest, naming it, and mapping its status to the seed's
+response fields are functions of their inputs, tested without a server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from api.auth import User
+from api.errors import ExportExpired
+from exporter.catalog import Catalog, Resource
+from exporter.query import InvalidRequest, UnknownResource, parse_filters
+
+FORMATS = ("csv", "xlsx")
+PHASES = ("QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED")
+FINISHED_PHASES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+BODY_FIELDS = frozenset({"resourceType", "filters", "format"})
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,255}$"  # 1-255 visible ASCII characters, e.g. a UUID
+QUEUED_MESSAGE = "Export queued. You will receive an email with the download link when ready."
+
+# Conventions shared with the operator: docs/configuration.md, "Export resource conventions".
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+OWNER_LABEL = "streamexport.io/owner"
+IDEMPOTENCY_LABEL = "streamexport.io/idempotency-key"
+CANCEL_ANNOTATION = "streamexport.io/cancel-requested"
+MANAGED_BY = "streamexport"
+
+Manifest = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    resource: Resource
+    format: str
+    filters: Mapping[str, Any]  # typed values, for the COUNT
+    filters_json: Mapping[str, Any]  # the validated JSON values, for the spec
+    request_hash: str
+
+
+def parse_create_body(catalog: Catalog, body: Any) -> CreateRequest:
+    """Validate a POST body; `InvalidRequest` lists every problem as `<field> <reason>`."""
+    if not isinstance(body, dict):
+        raise InvalidRequest(["body must be a JSON object"])
+    errors = [f"property {name} should not exist" for name in body if name not in BODY_FIELDS]
+
+    resource: Resource | None = None
+    resource_type = body.get("resourceType")
+    if resource_type is None:
+        errors.append("resourceType should not be empty")
+    elif not isinstance(resource_type, str):
+        errors.append("resourceType must be a string")
+    else:
+        try:
+            resource = catalog.get(resource_type)
+        except UnknownResource as exc:
+            errors.extend(exc.errors)
+
+    fmt = body.get("format")
+    if fmt is None:
+        errors.append("format should not be empty")
+    elif not isinstance(fmt, str) or fmt.lower() not in FORMATS:
+        errors.append(f"format must be one of the following values: {', '.join(FORMATS)}")
+
+    raw_filters = body.get("filters")
+    filters: dict[str, Any] = {}
+    if raw_filters is not None and not isinstance(raw_filters, dict):
+        errors.append("filters must be an object")
+    elif resource is not None:
+        try:
+            filters = parse_filters(resource, raw_filters)
+        except InvalidRequest as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise InvalidRequest(errors)
+
+    assert resource is not None and isinstance(fmt, str)
+    fmt = fmt.lower()
+    filters_json = {name: raw_filters[name] for name in filters} if raw_filters else {}
+    normalised = {"resourceType": resource.resource_type, "format": fmt, "filters": filters_json}
+    return CreateRequest(
+        resource=resource,
+        format=fmt,
+        filters=filters,
+        filters_json=filters_json,
+        request_hash=_sha256(json.dumps(normalised, sort_keys=True, separators=(",", ":"))),
+    )
+
+
+def parse_idempotency_key(values: list[str]) -> str | None:
+    """The `Idempotency-Key` header's value, if one was sent; `InvalidRequest` if malformed."""
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InvalidRequest(["Idempotency-Key must be given at most once"])
+    if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, values[0]):
+        raise InvalidRequest(["Idempotency-Key must be 1 to 255 visible ASCII characters"])
+    return values[0]
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def owner_label(user_id: str) -> str:
+    return _sha256(user_id)[:40]
+
+
+def idempotency_key_hash(user_id: str, key: str) -> str:
+    """The full hash goes in spec.idempotencyKey; its first 63 characters are the label."""
+    return _sha256(f"{user_id}:{key}")
+
+
+def idempotent_name(key_hash: str, generation: int) -> str:
+    """The Export name for a keyed request: a UUID derived from the key, so that concurrent
+    retries (from any API replica) collide on create instead of making two exports.
+
+    `generation` moves on when the export of the previous one has left the window.
+    """
+    digest = hashlib.sha256(f"{key_hash}:{generation}".encode()).digest()
+    value = int.from_bytes(digest[:16], "big")
+    # RFC 9562 version 8 ("custom") and the RFC 4122 variant.
+    value = (value & ~(0xF000 << 64)) | (0x8000 << 64)
+    value = (value & ~(0xC000 << 48)) | (0x8000 << 48)
+    return str(uuid.UUID(int=value))
+
+
+def build_export(
+    *,
+    name: str,
+    namespace: str,
+    request: CreateRequest,
+    user: User,
+    estimated_rows: int,
+    key_hash: str | None,
+) -> Manifest:
+    labels = {MANAGED_BY_LABEL: MANAGED_BY, OWNER_LABEL: owner_label(user.id)}
+    spec: dict[str, Any] = {
+        "resourceType": request.resource.resource_type,
+        "format": request.format,
+        "filters": dict(request.filters_json),
+        "requestedBy": {"userId": user.id, "email": user.email},
+        "estimatedRowCount": estimated_rows,
+        "requestHash": request.request_hash,
+    }
+    if key_hash is not None:
+        labels[IDEMPOTENCY_LABEL] = key_hash[:63]
+        spec["idempotencyKey"] = key_hash
+    return {
+        "apiVersion": "streamexport.io/v1",
+        "kind": "Export",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": spec,
+    }
+
+
+def accepted_body(export: Manifest) -> dict[str, Any]:
+    """The seed's 202 body; the same for the original request and its idempotent replays."""
+    spec = export["spec"]
+    return {
+        "exportId": export["metadata"]["name"],
+        "status": "QUEUED",
+        "estimatedRowCount": spec["estimatedRowCount"],
+        "format": spec["format"],
+        "message": QUEUED_MESSAGE,
+    }
+
+
+def phase(export: Manifest) -> str:
+    """The export's phase; QUEUED until the operator has written one."""
+    value = (export.get("status") or {}).get("phase")
+    return value if value in PHASES else "QUEUED"
+
+
+def visible_to(export: Manifest, user: User) -> bool:
+    if user.is_super_admin:
+        return True
+    requested_by = (export.get("spec") or {}).get("requestedBy") or {}
+    return bool(requested_by.get("userId") == user.id)
+
+
+def created_within(export: Manifest, now: dt.datetime, seconds: int) -> bool:
+    created = parse_time(export.get("metadata", {}).get("creationTimestamp"))
+    # A server that sets no creationTimestamp cannot age the export out.
+    return created is None or now - created < dt.timedelta(seconds=seconds)
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def format_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def download_window(export: Manifest, now: dt.datetime, ttl: int) -> int | None:
+    """Seconds a fresh download URL may live, None when there is no file to download;
+    `ExportExpired` once the file's expiresAt has passed."""
+    status = export.get("status") or {}
+    expires_at = parse_time(status.get("expiresAt"))
+    if expires_at is not None and expires_at <= now:
+        raise ExportExpired(export["metadata"]["name"], format_time(expires_at))
+    if phase(export) != "COMPLETED" or not status.get("objectKey"):
+        return None
+    if expires_at is None:
+        return ttl
+    # Whole seconds, never past expiresAt (SigV4 takes an integer X-Amz-Expires).
+    return max(1, min(ttl, int((expires_at - now).total_seconds())))
+
+
+def export_body(
+    export: Manifest,
+    *,
+    download_url: str | None = None,
+    download_url_expires_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The seed's GET body from the resource; null wherever the status does not say yet."""
+    metadata, spec = export["metadata"], export.get("spec") or {}
+    status = export.get("status") or {}
+    current = phase(export)
+    progress = status.get("progressPercentage")
+    if progress is None:
+        progress = {"QUEUED": 0, "COMPLETED": 100}.get(current)
+    failed = current in ("FAILED", "CANCELLED")
+    return {
+        "id": metadata["name"],
+        "resourceType": spec.get("resourceType"),
+        "status": current,
+        "format": spec.get("format"),
+        "filters": spec.get("filters") or {},
+        "progressPercentage": progress,
+        "estimatedRowCount": spec.get("estimatedRowCount"),
+        "actualRowCount": status.get("actualRowCount"),
+        "fileSizeBytes": status.get("fileSizeBytes"),
+        "downloadUrl": download_url,
+        "downloadUrlExpiresAt": (
+            format_time(download_url_expires_at) if download_url_expires_at else None
+        ),
+        "createdAt": metadata.get("creationTimestamp"),
+        "startedAt": status.get("startedAt"),
+        "completedAt": status.get("completedAt"),
+        "expiresAt": status.get("expiresAt"),
+        "cancelRequestedAt": (metadata.get("annotations") or {}).get(CANCEL_ANNOTATION),
+        "failureReason": status.get("reason") if failed else None,
+        "failureMessage": status.get("message") if failed else None,
+    }

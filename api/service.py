@@ -1,0 +1,254 @@
+"""What the endpoints do, in terms of the catalog, the COUNT, the Export resource and S3.
+
+Views translate HTTP to these calls and back; this module raises the domain errors of
+`api.errors` and never sees a request or a response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any
+
+from api.auth import User
+from api.counting import PING_TIMEOUT_SECONDS, RowCounter
+from api.errors import (
+    ExportFinished,
+    ExportNotFound,
+    IdempotencyKeyReused,
+    TooManyRows,
+    Unavailable,
+)
+from api.exports import (
+    CANCEL_ANNOTATION,
+    FINISHED_PHASES,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    OWNER_LABEL,
+    CreateRequest,
+    Manifest,
+    accepted_body,
+    build_export,
+    created_within,
+    download_window,
+    export_body,
+    format_time,
+    idempotency_key_hash,
+    idempotent_name,
+    owner_label,
+    parse_create_body,
+    phase,
+    visible_to,
+)
+from api.kube import AlreadyExists, Conflict, KubeClient, KubeError
+from api.listing import ListQuery, page
+from api.presign import Presigner
+from api.settings import Settings
+from exporter.catalog import Catalog
+
+log = logging.getLogger("api.service")
+
+LIST_PAGE_SIZE = 500
+# Each generation of a key's name is one window old; retention deletes old exports, so the
+# chain is short (30-day retention / 1-day window) and this bound is only a guard.
+MAX_KEY_GENERATIONS = 64
+CANCEL_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Created:
+    body: dict[str, Any]
+    replayed: bool
+
+
+class ExportService:
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        counter: RowCounter,
+        kube: KubeClient,
+        presigner: Presigner,
+    ) -> None:
+        self._settings = settings
+        self._namespace = settings.export_namespace
+        self.catalog = catalog
+        self._counter = counter
+        self._kube = kube
+        self._presigner = presigner
+
+    async def create(self, user: User, body: Any, idempotency_key: str | None) -> Created:
+        """Validate, count, and create the Export; a keyed repeat returns the original."""
+        request = parse_create_body(self.catalog, body)
+        key_hash = None
+        if idempotency_key is not None:
+            key_hash = idempotency_key_hash(user.id, idempotency_key)
+        name = str(uuid.uuid4())
+        if key_hash is not None:
+            name, existing = await self._key_slot(key_hash)
+            if existing is not None:
+                return Created(_replay(existing, request), replayed=True)
+
+        rows = await self._counter.count(request.resource, request.filters)
+        if rows > self._settings.max_export_rows:
+            raise TooManyRows(rows, self._settings.max_export_rows)
+
+        manifest = build_export(
+            name=name,
+            namespace=self._namespace,
+            request=request,
+            user=user,
+            estimated_rows=rows,
+            key_hash=key_hash,
+        )
+        try:
+            await self._kube.create_export(self._namespace, manifest)
+        except AlreadyExists:
+            # A concurrent request with the same key won the race: answer as its replay.
+            existing = await self._kube.get_export(self._namespace, name)
+            if existing is None:
+                raise Unavailable("The export changed while being created; retry") from None
+            return Created(_replay(existing, request), replayed=True)
+        log.info(
+            "export created",
+            extra={"export": name, "user": user.id, "rows": rows, "format": request.format},
+        )
+        return Created(accepted_body(manifest), replayed=False)
+
+    async def _key_slot(self, key_hash: str) -> tuple[str, Manifest | None]:
+        """The name for a keyed request, and the export already made with it in the window."""
+        now = _now()
+        for generation in range(MAX_KEY_GENERATIONS):
+            name = idempotent_name(key_hash, generation)
+            existing = await self._kube.get_export(self._namespace, name)
+            if existing is None:
+                return name, None
+            if created_within(existing, now, self._settings.idempotency_window_seconds):
+                return name, existing
+        raise Unavailable("Too many exports were made with this Idempotency-Key; use a new key")
+
+    async def get(self, user: User, export_id: str) -> dict[str, Any]:
+        """The export's state, with a freshly signed download URL when it is COMPLETED."""
+        export = await self._visible(user, export_id)
+        now = _now()
+        seconds = download_window(export, now, self._settings.download_url_ttl_seconds)
+        if seconds is None:
+            return export_body(export)
+        url = await self._presigner.download_url(export["status"]["objectKey"], seconds)
+        return export_body(
+            export,
+            download_url=url,
+            download_url_expires_at=now + dt.timedelta(seconds=seconds),
+        )
+
+    async def list_page(self, user: User, query: ListQuery) -> dict[str, Any]:
+        """The caller's exports (every export for SUPER_ADMIN), newest first, one page."""
+        selector = None
+        if not user.is_super_admin:
+            selector = f"{MANAGED_BY_LABEL}={MANAGED_BY},{OWNER_LABEL}={owner_label(user.id)}"
+        exports = await self._list_all(selector)
+        # The owner label is a hash: check the owner itself too.
+        items, token = page((e for e in exports if visible_to(e, user)), query)
+        return {"items": [export_body(e) for e in items], "continue": token}
+
+    async def _list_all(self, selector: str | None) -> list[Manifest]:
+        exports: list[Manifest] = []
+        token: str | None = None
+        while True:
+            try:
+                result = await self._kube.list_exports(
+                    self._namespace,
+                    label_selector=selector,
+                    limit=LIST_PAGE_SIZE,
+                    continue_token=token,
+                )
+            except KubeError as exc:
+                if exc.status == 410 and token is not None:
+                    # The list snapshot expired between pages: start again.
+                    exports, token = [], None
+                    continue
+                raise
+            exports.extend(result.items)
+            token = result.continue_token
+            if token is None:
+                return exports
+
+    async def cancel(self, user: User, export_id: str) -> dict[str, Any]:
+        """Record a cancellation request on the export for the operator to act on."""
+        for _ in range(CANCEL_ATTEMPTS):
+            export = await self._visible(user, export_id)
+            current = phase(export)
+            if current in FINISHED_PHASES:
+                raise ExportFinished(export["metadata"]["name"], current)
+            metadata = export["metadata"]
+            if CANCEL_ANNOTATION in (metadata.get("annotations") or {}):
+                return export_body(export)
+            requested = {CANCEL_ANNOTATION: format_time(_now())}
+            patch_metadata: dict[str, Any] = {"annotations": requested}
+            if metadata.get("resourceVersion"):
+                # Conditional on what was read: a phase change in between is a 409 Conflict.
+                patch_metadata["resourceVersion"] = metadata["resourceVersion"]
+            try:
+                updated = await self._kube.patch_export(
+                    self._namespace, metadata["name"], {"metadata": patch_metadata}
+                )
+            except Conflict:
+                continue
+            except KubeError as exc:
+                if exc.status == 404:
+                    raise ExportNotFound(export_id) from None
+                raise
+            log.info("export cancellation requested", extra={"export": metadata["name"]})
+            return export_body(updated)
+        raise Unavailable("The export kept changing while being cancelled; retry")
+
+    async def _visible(self, user: User, export_id: str) -> Manifest:
+        name = _canonical_id(export_id)
+        export = None if name is None else await self._kube.get_export(self._namespace, name)
+        if export is None or not visible_to(export, user):
+            raise ExportNotFound(export_id)
+        return export
+
+    async def readiness(self) -> dict[str, str]:
+        """`ok` or `unavailable`, for the database and for the Kubernetes API."""
+
+        async def check(name: str, probe: Awaitable[object]) -> str:
+            try:
+                await probe
+            except (Unavailable, KubeError) as exc:
+                log.warning("not ready", extra={"dependency": name, "error": str(exc)})
+                return "unavailable"
+            return "ok"
+
+        database, kubernetes = await asyncio.gather(
+            check("database", self._counter.ping()),
+            check(
+                "kubernetes",
+                self._kube.list_exports(self._namespace, limit=1, timeout=PING_TIMEOUT_SECONDS),
+            ),
+        )
+        return {"database": database, "kubernetes": kubernetes}
+
+
+def _replay(existing: Manifest, request: CreateRequest) -> dict[str, Any]:
+    if (existing.get("spec") or {}).get("requestHash") != request.request_hash:
+        raise IdempotencyKeyReused()
+    return accepted_body(existing)
+
+
+def _canonical_id(export_id: str) -> str | None:
+    """Export ids are UUIDs; anything else cannot name an export (a 404, like a missing one)."""
+    if len(export_id) != 36:
+        return None
+    try:
+        return str(uuid.UUID(export_id))
+    except ValueError:
+        return None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

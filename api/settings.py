@@ -1,0 +1,146 @@
+"""The API's settings, read once from the environment (see docs/configuration.md, "API")."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+# The CRD caps spec.estimatedRowCount at this value, so a larger MAX_EXPORT_ROWS could never
+# be stored on an Export.
+CRD_MAX_ROWS = 500_000
+MIN_SECRET_BYTES = 32
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+
+class SettingsError(ValueError):
+    """A missing or malformed environment variable; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    s3_bucket: str
+    jwt_algorithm: str = "HS256"
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwt_issuer: str = "streamexport"
+    jwt_audience: str = "streamexport-api"
+    host: str = "0.0.0.0"  # noqa: S104 - a server in a pod listens on every interface
+    port: int = 8080
+    kubernetes_api_url: str | None = None
+    export_namespace: str = "default"
+    s3_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    catalog_path: str | None = None
+    max_export_rows: int = CRD_MAX_ROWS
+    download_url_ttl_seconds: int = 3600
+    idempotency_window_seconds: int = 86_400
+    count_timeout_ms: int = 10_000
+    db_pool_min_size: int = 1
+    db_pool_max_size: int = 10
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if self.jwt_algorithm not in ("HS256", "RS256"):
+            raise SettingsError("JWT_ALGORITHM must be HS256 or RS256")
+        secret = self.jwt_secret or ""
+        if self.jwt_algorithm == "HS256" and not secret:
+            raise SettingsError("JWT_SECRET is required when JWT_ALGORITHM is HS256")
+        if self.jwt_algorithm == "HS256" and len(secret.encode()) < MIN_SECRET_BYTES:
+            # RFC 7518 section 3.2: an HS256 key must be at least as long as the hash.
+            raise SettingsError(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
+        if self.jwt_algorithm == "RS256" and not self.jwt_public_key:
+            raise SettingsError(
+                "JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE is required when JWT_ALGORITHM is RS256"
+            )
+        if not 1 <= self.max_export_rows <= CRD_MAX_ROWS:
+            raise SettingsError(f"MAX_EXPORT_ROWS must be between 1 and {CRD_MAX_ROWS:,}")
+        if not 1 <= self.download_url_ttl_seconds <= 604_800:
+            raise SettingsError("DOWNLOAD_URL_TTL_SECONDS must be between 1 and 604800 (7 days)")
+        if self.db_pool_min_size > self.db_pool_max_size:
+            raise SettingsError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
+        if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings from `env` (default: os.environ); `SettingsError` names the culprit."""
+        env = os.environ if env is None else env
+        reader = _Reader(env)
+        settings = cls(
+            database_url=reader.required("DATABASE_URL"),
+            s3_bucket=reader.required("S3_BUCKET"),
+            jwt_algorithm=reader.text("JWT_ALGORITHM", "HS256").upper(),
+            jwt_secret=reader.optional("JWT_SECRET"),
+            jwt_public_key=reader.public_key(),
+            jwt_issuer=reader.text("JWT_ISSUER", "streamexport"),
+            jwt_audience=reader.text("JWT_AUDIENCE", "streamexport-api"),
+            host=reader.text("API_HOST", "0.0.0.0"),  # noqa: S104
+            port=reader.integer("API_PORT", 8080, 1, 65535),
+            kubernetes_api_url=reader.optional("KUBERNETES_API_URL"),
+            export_namespace=reader.optional("EXPORT_NAMESPACE") or _pod_namespace(),
+            s3_endpoint_url=reader.optional("S3_ENDPOINT_URL"),
+            aws_region=reader.text("AWS_REGION", "us-east-1"),
+            catalog_path=reader.optional("STREAMEXPORT_CATALOG"),
+            max_export_rows=reader.integer("MAX_EXPORT_ROWS", CRD_MAX_ROWS, 1, CRD_MAX_ROWS),
+            download_url_ttl_seconds=reader.integer("DOWNLOAD_URL_TTL_SECONDS", 3600, 1, 604_800),
+            idempotency_window_seconds=reader.integer(
+                "IDEMPOTENCY_WINDOW_SECONDS", 86_400, 1, 30 * 86_400
+            ),
+            count_timeout_ms=reader.integer("COUNT_TIMEOUT_MS", 10_000, 1, 600_000),
+            db_pool_min_size=reader.integer("DB_POOL_MIN_SIZE", 1, 0, 100),
+            db_pool_max_size=reader.integer("DB_POOL_MAX_SIZE", 10, 1, 100),
+            log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+        )
+        return settings
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def optional(self, name: str) -> str | None:
+        value = self._env.get(name, "").strip()
+        return value or None
+
+    def required(self, name: str) -> str:
+        value = self.optional(name)
+        if value is None:
+            raise SettingsError(f"{name} is required but not set")
+        return value
+
+    def text(self, name: str, default: str) -> str:
+        return self.optional(name) or default
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    def public_key(self) -> str | None:
+        inline = self.optional("JWT_PUBLIC_KEY")
+        if inline:
+            return inline
+        path = self.optional("JWT_PUBLIC_KEY_FILE")
+        if path is None:
+            return None
+        try:
+            return Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SettingsError(f"JWT_PUBLIC_KEY_FILE {path}: {exc.strerror or exc}") from None
+
+
+def _pod_namespace() -> str:
+    try:
+        return (SERVICE_ACCOUNT_DIR / "namespace").read_text(encoding="utf-8").strip() or "default"
+    except OSError:
+        return "default"

@@ -1,0 +1,386 @@
+"""Benchmark the exporter against `psql \\copy` + upload and against the seed's approach.
+
+    python bench/bench_exporter.py [--sizes 100000,500000,1000000] [--runs 3] [--quick]
+
+One run, one dataset, one moto S3 server in its own process (restarted between sizes and
+whenever its RSS grows past a threshold, since it keeps objects in memory). For each size
+the approaches run interleaved, `--runs` times, and the table shows medians:
+
+  (a) `psql \\copy (same SELECT) to a file`, then a plain boto3 `upload_file` (baseline)
+  (b) the seed's way: keyset pagination in 1,000-row pages + csv.writer, streamed to S3
+  (c) the exporter, CSV        (d) the exporter, CSV gzip        (e) the exporter, XLSX
+
+Wall time includes process start-up and imports (what a Job pays). Peak RSS is the
+kernel's high-water mark of each process (`wait4` rusage); for (a) the larger of its two
+steps. Ratios are to (a) at the same size: on a shared, noisy machine compare ratios.
+XLSX runs ~5k rows/s, so it runs `--xlsx-runs` times on at most `--xlsx-rows` rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from devstack import demo_data, services  # noqa: E402
+from exporter import query  # noqa: E402
+from exporter.catalog import load_catalog  # noqa: E402
+
+BUCKET = "bench"
+MOTO_RSS_LIMIT = 400 * 1024 * 1024
+LABELS = {
+    "a": "(a) psql \\copy > file, then boto3 upload_file",
+    "b": "(b) keyset 1,000-row pages + csv.writer → S3 (seed)",
+    "c": "(c) exporter CSV",
+    "d": "(d) exporter CSV gzip",
+    "e": "(e) exporter XLSX",
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float
+    peak_rss: int  # bytes
+
+
+@dataclass
+class Series:
+    approach: str
+    rows: int
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(s.wall for s in self.samples)
+
+    @property
+    def peak_rss(self) -> int:
+        return int(statistics.median(s.peak_rss for s in self.samples))
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_measured(argv: Sequence[str], env: dict[str, str]) -> tuple[float, int]:
+    """Run to completion; wall seconds and the process's peak RSS in bytes."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.stderr is not None
+    errors = process.stderr.read().decode(errors="replace")
+    process.stderr.close()
+    if process.returncode != 0:
+        raise RuntimeError(f"{argv[:4]}... exited {process.returncode}: {errors[-2000:]}")
+    return wall, usage.ru_maxrss * 1024
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.workdir = Path(tempfile.mkdtemp(prefix="streamexport-bench-"))
+        self.postgres = services.start_postgres()
+        self.url = self.postgres.url
+        self.moto = services.start_moto_process()
+        self.client = services.s3_client(self.moto.endpoint_url)
+        self.client.create_bucket(Bucket=BUCKET)
+        self.resource = load_catalog().get("TRANSACTIONS")
+        self.total_rows = 0
+        self.psql = shutil.which("psql") or str(
+            Path(sys.executable).parent.parent
+            / "lib/python3.11/site-packages/pgserver/pginstall/bin/psql"
+        )
+
+    def close(self) -> None:
+        self.client.close()
+        self.moto.stop()
+        self.postgres.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            **services.DUMMY_CREDENTIALS,
+            "PYTHONPATH": str(ROOT),
+            "AWS_REGION": services.REGION,
+            "DATABASE_URL": self.url,
+            "S3_ENDPOINT_URL": self.moto.endpoint_url,
+            "S3_BUCKET": BUCKET,
+            "TERMINATION_MESSAGE_PATH": "",
+            "EXPORT_LOG_LEVEL": "warning",
+        }
+
+    # --- data ---------------------------------------------------------------------------
+
+    def load(self, rows: int) -> None:
+        log(f"loading {rows:,} demo rows ...")
+        started = time.perf_counter()
+        self.total_rows = demo_data.load(self.url, rows, drop=True)
+        log(f"loaded in {time.perf_counter() - started:.1f}s")
+
+    def filters_for(self, size: int) -> dict[str, str]:
+        """Whole days from 2024-01-01 holding about `size` of the table's rows."""
+        days = max(1, round(min(size, self.total_rows) / self.total_rows * 366))
+        end = dt.date(2024, 1, 1) + dt.timedelta(days=days - 1)
+        return {"startDate": "2024-01-01", "endDate": end.isoformat()}
+
+    def count(self, filters: dict[str, str]) -> int:
+        parsed = query.parse_filters(self.resource, filters)
+        statement, params = query.count_query(self.resource, parsed)
+        with psycopg.connect(self.url) as conn:
+            row = conn.execute(statement, params).fetchone()
+        return int(row[0]) if row else 0
+
+    def copy_sql(self, filters: dict[str, str]) -> str:
+        """The exporter's SELECT with its parameters bound, for psql's \\copy (one line)."""
+        parsed = query.parse_filters(self.resource, filters)
+        statement, params = query.select_query(self.resource, parsed)
+        with psycopg.connect(self.url) as conn:
+            text = psycopg.ClientCursor(conn).mogrify(statement, params)
+        return " ".join(text.split())
+
+    # --- approaches ---------------------------------------------------------------------
+
+    def run(self, approach: str, filters: dict[str, str]) -> Sample:
+        key = f"{approach}/{uuid.uuid4().hex}"
+        try:
+            return getattr(self, f"_run_{approach}")(filters, key)
+        finally:
+            self.client.delete_object(Bucket=BUCKET, Key=key)
+            self._check_moto()
+
+    def _run_a(self, filters: dict[str, str], key: str) -> Sample:
+        path = self.workdir / "baseline.csv"
+        copy = f"\\copy ({self.copy_sql(filters)}) to '{path}' with (format csv, header)"
+        env = {**self.env, "PGTZ": "UTC"}
+        wall1, rss1 = run_measured([self.psql, self.url, "-X", "-q", "-c", copy], env)
+        upload = [sys.executable, str(ROOT / "bench/baseline_upload.py"), str(path), BUCKET, key]
+        wall2, rss2 = run_measured([*upload, self.moto.endpoint_url], env)
+        path.unlink()
+        return Sample(wall1 + wall2, max(rss1, rss2))
+
+    def _run_b(self, filters: dict[str, str], key: str) -> Sample:
+        script = str(ROOT / "bench/seed_keyset_export.py")
+        argv = [sys.executable, script, self.url, BUCKET, key, self.moto.endpoint_url]
+        wall, rss = run_measured([*argv, json.dumps(filters)], self.env)
+        return Sample(wall, rss)
+
+    def _exporter(self, filters: dict[str, str], key: str, *extra: str) -> Sample:
+        argv = [sys.executable, "-m", "exporter", "--resource-type", "TRANSACTIONS"]
+        argv += ["--filters", json.dumps(filters), "--object-key", key, *extra]
+        wall, rss = run_measured(argv, self.env)
+        return Sample(wall, rss)
+
+    def _run_c(self, filters: dict[str, str], key: str) -> Sample:
+        return self._exporter(filters, key)
+
+    def _run_d(self, filters: dict[str, str], key: str) -> Sample:
+        return self._exporter(filters, key, "--gzip")
+
+    def _run_e(self, filters: dict[str, str], key: str) -> Sample:
+        return self._exporter(filters, key, "--format", "xlsx")
+
+    def _check_moto(self) -> None:
+        rss = psutil.Process(self.moto.pid).memory_info().rss
+        if rss > MOTO_RSS_LIMIT:
+            log(f"moto RSS {rss >> 20} MiB: restarting it")
+            self.restart_moto()
+
+    def restart_moto(self) -> None:
+        self.client.close()
+        self.moto.restart()
+        self.client = services.s3_client(self.moto.endpoint_url)
+        self.client.create_bucket(Bucket=BUCKET)
+
+
+def measure(bench: Bench, args: argparse.Namespace) -> list[Series]:
+    results: list[Series] = []
+    csv_approaches = [a for a in args.approaches if a != "e"]
+    for size in args.sizes:
+        bench.restart_moto()
+        filters = bench.filters_for(size)
+        rows = bench.count(filters)
+        series = {a: Series(a, rows) for a in csv_approaches}
+        for run in range(args.runs):
+            for approach in csv_approaches:
+                sample = bench.run(approach, filters)
+                series[approach].samples.append(sample)
+                log(
+                    f"{rows:>9,} rows  run {run + 1}/{args.runs}  {LABELS[approach]}: "
+                    f"{sample.wall:.2f}s {sample.peak_rss >> 20} MiB"
+                )
+        results.extend(series.values())
+    if "e" in args.approaches:
+        done: set[int] = set()
+        for size in args.sizes:
+            filters = bench.filters_for(min(size, args.xlsx_rows))
+            rows = bench.count(filters)
+            if rows in done:
+                continue
+            done.add(rows)
+            xlsx = Series("e", rows)
+            for run in range(args.xlsx_runs):
+                sample = bench.run("e", filters)
+                xlsx.samples.append(sample)
+                log(
+                    f"{rows:>9,} rows  run {run + 1}/{args.xlsx_runs}  {LABELS['e']}: "
+                    f"{sample.wall:.2f}s {sample.peak_rss >> 20} MiB"
+                )
+            results.append(xlsx)
+    return results
+
+
+def baseline_for(results: list[Series], rows: int) -> Series | None:
+    return next((s for s in results if s.approach == "a" and s.rows == rows), None)
+
+
+def table(results: list[Series]) -> str:
+    lines = [
+        "| approach | rows | runs | wall s (median) | rows/s | peak RSS MiB | ratio to (a) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for series in sorted(results, key=lambda s: (s.approach == "e", s.rows, s.approach)):
+        base = baseline_for(results, series.rows)
+        ratio = f"{series.wall / base.wall:.2f}" if base else "—"
+        lines.append(
+            f"| {LABELS[series.approach]} | {series.rows:,} | {len(series.samples)} "
+            f"| {series.wall:.2f} | {series.rows / series.wall / 1000:.0f}k "
+            f"| {series.peak_rss / 2**20:.0f} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def verdicts(results: list[Series], target_rows: int) -> list[str]:
+    """The issue's targets, each with the measured value."""
+
+    def find(approach: str, rows: int) -> Series | None:
+        return next((s for s in results if s.approach == approach and s.rows == rows), None)
+
+    sizes = sorted({s.rows for s in results if s.approach == "c"})
+    out: list[str] = []
+    if not sizes:
+        return out
+    mid = min(sizes, key=lambda r: abs(r - target_rows))
+    c, a, b = find("c", mid), find("a", mid), find("b", mid)
+    check: Callable[[bool], str] = lambda ok: "met" if ok else "NOT met"  # noqa: E731
+    if c and a:
+        ratio = c.wall / a.wall
+        out.append(f"- (c) ≤ 1.0x (a) at {mid:,} rows: {ratio:.2f}x — {check(ratio <= 1.0)}")
+    if c and b:
+        ratio = c.wall / b.wall
+        out.append(f"- (c) ≤ 0.4x (b) at {mid:,} rows: {ratio:.2f}x — {check(ratio <= 0.4)}")
+    exporter = [s for s in results if s.approach in ("c", "d", "e")]
+    if exporter:
+        worst = max(s.peak_rss for s in exporter) / 2**20
+        out.append(f"- exporter peak RSS ≤ 128 MiB: max {worst:.0f} MiB — {check(worst <= 128)}")
+    for approach in ("c", "d"):
+        runs = sorted((s for s in results if s.approach == approach), key=lambda s: s.rows)
+        if len(runs) >= 2:
+            low, high = runs[0].peak_rss, runs[-1].peak_rss
+            spread = (high - low) / low
+            out.append(
+                f"- {LABELS[approach]} RSS {runs[0].rows:,} → {runs[-1].rows:,} rows: "
+                f"{low / 2**20:.0f} → {high / 2**20:.0f} MiB ({spread:+.0%}) — "
+                f"{check(abs(spread) <= 0.10)} (within 10%)"
+            )
+    return out
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = psutil.virtual_memory().total / 2**30
+    return (
+        f"{platform.node() or 'host'}: {os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, "
+        f"Linux {platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes",
+        default="100000,500000,1000000",
+        help="comma-separated row counts (default: 100000,500000,1000000)",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per CSV approach (default 3)")
+    parser.add_argument(
+        "--xlsx-rows",
+        type=int,
+        default=100_000,
+        help="at most this many rows for XLSX (default 100000)",
+    )
+    parser.add_argument("--xlsx-runs", type=int, default=1, help="runs of XLSX (default 1)")
+    parser.add_argument(
+        "--approaches", default="abcde", help="which of a, b, c, d, e to run (default: abcde)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: sizes 50000,200000, one run, XLSX on 20000 rows",
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.runs, args.xlsx_rows = "50000,200000", 1, 20_000
+    args.sizes = sorted({int(size) for size in args.sizes.split(",") if size.strip()})
+    args.approaches = [a for a in "abcde" if a in args.approaches]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = dt.datetime.now(dt.UTC)
+    bench = Bench(args)
+    try:
+        bench.load(max(args.sizes))
+        with psycopg.connect(bench.url) as conn:
+            version = conn.execute("SHOW server_version").fetchone()
+        load_before = os.getloadavg()
+        results = measure(bench, args)
+        load_after = os.getloadavg()
+    finally:
+        bench.close()
+    print(f"### Exporter benchmark — {started:%Y-%m-%d %H:%M} UTC\n")
+    print(
+        f"Machine: {machine()}; PostgreSQL {version[0] if version else '?'} "
+        f"(unix socket); moto S3 in its own process."
+    )
+    print(
+        f"Load average before/after: {load_before[0]:.2f} / {load_after[0]:.2f} "
+        f"(other work on the machine makes seconds noisy; compare ratios).\n"
+    )
+    print(table(results))
+    print()
+    print("\n".join(verdicts(results, 500_000)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

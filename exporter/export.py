@@ -1,0 +1,191 @@
+"""One export, start to finish: validate, snapshot, COUNT, stream to S3, describe the result.
+
+Everything that can be checked without the database (catalog entry, filters, settings) is
+checked first; the XLSX row limit is checked by COUNT before any upload starts.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from exporter import query
+from exporter.catalog import Resource, load_catalog
+from exporter.errors import ExportError, TooManyRows
+from exporter.logs import get_logger
+from exporter.progress import ProgressReporter, Throttled
+from exporter.result import ExportResult
+from exporter.settings import Settings
+from exporter.source import Snapshot
+from exporter.upload import ObjectTarget, ObjectWriter, S3Client, UploadOutcome, make_s3_client
+from exporter.writers import XLSX_MAX_ROWS, CsvBlockWriter
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "csv.gz": "application/gzip",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+log = get_logger("exporter")
+
+
+class Plan:
+    """What will be exported and where: everything derived from the settings, no I/O."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.resource: Resource = load_catalog(settings.catalog).get(settings.resource_type)
+        self.filters: dict[str, Any] = query.parse_filters(self.resource, settings.filters)
+        self.gzip = settings.gzip and settings.format == "csv"
+        self.bom = settings.bom and settings.format == "csv"
+        self.file_name = query.file_name(
+            self.resource, self.filters, settings.format, gzip=self.gzip
+        )
+        self.object_key = settings.object_key or f"exports/{settings.export_id}/{self.file_name}"
+        self.content_type = CONTENT_TYPES["csv.gz" if self.gzip else settings.format]
+
+    def target(self, rows: int) -> ObjectTarget:
+        return ObjectTarget(
+            bucket=self.settings.bucket,
+            key=self.object_key,
+            content_type=self.content_type,
+            content_disposition=f'attachment; filename="{self.file_name}"',
+            metadata={
+                "export-id": self.settings.export_id,
+                "row-count": str(rows),
+                "resource-type": self.resource.resource_type,
+            },
+        )
+
+
+def run(
+    settings: Settings,
+    reporter: ProgressReporter,
+    client_factory: Callable[[], S3Client] | None = None,
+) -> ExportResult:
+    started = time.monotonic()
+    plan = Plan(settings)
+    if settings.format == "xlsx" and (settings.gzip or settings.bom):
+        log.warning("option_ignored", reason="gzip and bom apply to CSV only")
+    factory = client_factory or (
+        lambda: make_s3_client(settings.s3_endpoint_url, settings.s3_region)
+    )
+    log.info(
+        "export_started",
+        resource=plan.resource.resource_type,
+        format=settings.format,
+        filters=",".join(f"{k}={v}" for k, v in plan.filters.items()) or "none",
+        bucket=settings.bucket,
+        key=plan.object_key,
+        gzip=plan.gzip,
+        bom=plan.bom,
+        part_size=settings.part_size,
+    )
+    snapshot = Snapshot(
+        settings.database_url,
+        application_name=f"streamexport:{settings.export_id}",
+        statement_timeout=settings.statement_timeout,
+        connect_timeout=settings.connect_timeout,
+    )
+    export = _export_csv if settings.format == "csv" else _export_xlsx
+    rows, outcome = export(plan, snapshot, reporter, factory)
+    result = ExportResult(
+        export_id=settings.export_id,
+        rows=rows,
+        bytes=outcome.bytes,
+        bucket=settings.bucket,
+        object_key=plan.object_key,
+        file_name=plan.file_name,
+        format=settings.format,
+        content_type=plan.content_type,
+        checksum=outcome.sha256,
+        duration_seconds=time.monotonic() - started,
+    )
+    log.info(
+        "export_completed",
+        rows=rows,
+        bytes=outcome.bytes,
+        parts=outcome.parts,
+        seconds=f"{result.duration_seconds:.2f}",
+    )
+    return result
+
+
+def _export_csv(
+    plan: Plan,
+    snapshot: Snapshot,
+    reporter: ProgressReporter,
+    factory: Callable[[], S3Client],
+) -> tuple[int, UploadOutcome]:
+    settings = plan.settings
+    writer = CsvBlockWriter(bom=plan.bom, gzip=plan.gzip)
+    with snapshot:
+        total = snapshot.count(plan.resource, plan.filters)
+        log.info("rows_counted", total=total)
+        progress = Throttled(reporter, total, settings.progress_interval)
+        with ObjectWriter(
+            factory,
+            plan.target(total),
+            part_size=settings.part_size,
+            abort_timeout=settings.abort_timeout,
+        ) as upload:
+            for block in writer.blocks(snapshot.copy_csv(plan.resource, plan.filters)):
+                upload.write(block)
+                progress.update(writer.rows)
+            rows = snapshot.copied_rows
+            if rows != total:  # impossible in one snapshot, unless the catalog's SQL changed
+                raise ExportError(f"COPY wrote {rows} rows but COUNT said {total}")
+            outcome = upload.finish()
+    progress.finish(rows)
+    return rows, outcome
+
+
+def _export_xlsx(
+    plan: Plan,
+    snapshot: Snapshot,
+    reporter: ProgressReporter,
+    factory: Callable[[], S3Client],
+) -> tuple[int, UploadOutcome]:
+    from exporter.writers import write_xlsx
+
+    settings = plan.settings
+    with tempfile.TemporaryDirectory(prefix="streamexport-") as workdir:
+        # openpyxl's own temporary sheet file goes here too, so a failure leaves nothing.
+        tempfile.tempdir = workdir
+        try:
+            with snapshot:
+                total = snapshot.count(plan.resource, plan.filters)
+                log.info("rows_counted", total=total)
+                if total > XLSX_MAX_ROWS:
+                    raise TooManyRows(
+                        f"{total:,} rows do not fit in one XLSX sheet (at most {XLSX_MAX_ROWS:,});"
+                        " narrow the filters or export CSV"
+                    )
+                progress = Throttled(reporter, total, settings.progress_interval)
+                path = Path(workdir) / plan.file_name
+                rows = write_xlsx(
+                    path,
+                    plan.resource.columns,
+                    snapshot.rows(plan.resource, plan.filters),
+                    on_rows=progress.update,
+                )
+            log.info("xlsx_written", rows=rows, bytes=path.stat().st_size)
+            with (
+                ObjectWriter(
+                    factory,
+                    plan.target(rows),
+                    part_size=settings.part_size,
+                    abort_timeout=settings.abort_timeout,
+                ) as upload,
+                path.open("rb") as file,
+            ):
+                while chunk := file.read(settings.part_size):
+                    upload.write(chunk)
+                outcome = upload.finish()
+        finally:
+            tempfile.tempdir = None
+    progress.finish(rows)
+    return rows, outcome

@@ -1,0 +1,106 @@
+"""The exporter's settings: one frozen value built from flags and environment variables."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Format = Literal["csv", "xlsx"]
+FORMATS: tuple[Format, ...] = ("csv", "xlsx")
+
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
+MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "ki": 1024,
+    "kib": 1024,
+    "mi": 1024**2,
+    "mib": 1024**2,
+    "gi": 1024**3,
+    "gib": 1024**3,
+}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A flag or environment variable has a value the exporter cannot use (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(repr=False)  # may hold a password: never logged
+    resource_type: str
+    format: Format
+    filters: Mapping[str, Any]
+    bucket: str
+    export_id: str
+    object_key: str | None = None
+    export_namespace: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    part_size: int = DEFAULT_PART_SIZE
+    gzip: bool = False
+    bom: bool = False
+    termination_message_path: Path | None = None
+    statement_timeout: float = 1800.0
+    connect_timeout: int = 10
+    abort_timeout: float = 20.0
+    catalog: Path | None = None
+    progress_interval: float = 1.0
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise SettingsError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
+        if not MIN_PART_SIZE <= self.part_size <= MAX_PART_SIZE:
+            raise SettingsError(
+                f"part size must be between 5MiB and 5GiB, not {self.part_size} bytes"
+            )
+        for name in ("database_url", "resource_type", "bucket", "export_id"):
+            if not getattr(self, name):
+                raise SettingsError(f"{name.replace('_', ' ')} is required")
+        for name in ("statement_timeout", "abort_timeout", "progress_interval"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{name.replace('_', ' ')} must not be negative")
+        if self.connect_timeout < 1:
+            raise SettingsError("connect timeout must be at least 1 second")
+
+
+def parse_size(text: str) -> int:
+    """Bytes from `8388608`, `8MiB`, `8Mi` (binary) or `8MB`, `8M` (decimal)."""
+    match = _SIZE.match(text)
+    unit = _UNITS.get(match.group(2).lower()) if match else None
+    if match is None or unit is None:
+        raise SettingsError(f"{text!r} is not a size such as 8388608, 8MiB or 10MB")
+    return int(float(match.group(1)) * unit)
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{text!r} is not a boolean (true/false, 1/0, yes/no, on/off)")
+
+
+def parse_format(text: str) -> Format:
+    value = text.strip().lower()
+    for fmt in FORMATS:
+        if value == fmt:
+            return fmt
+    raise SettingsError(f"format must be one of {', '.join(FORMATS)}, not {text!r}")

@@ -1,0 +1,144 @@
+"""Reading an export from PostgreSQL: one READ ONLY, REPEATABLE READ snapshot per export.
+
+The COUNT, the COPY (CSV) and the server-side cursor (XLSX) all run in that one transaction,
+so the count is exactly the number of rows the file will hold. The session runs with
+TimeZone UTC and DateStyle ISO (what COPY's CSV looks like depends on both), a
+`statement_timeout`, and an `application_name` naming the export.
+"""
+
+from __future__ import annotations
+
+import select
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import psycopg
+from psycopg import IsolationLevel, pq
+
+from exporter import query
+from exporter.catalog import Resource
+
+CURSOR_NAME = "streamexport"
+CURSOR_ITERSIZE = 5000
+_POLL_MS = 1000  # wake up now and then while waiting for rows (signals, cancellation)
+
+
+class Snapshot:
+    """A connection in one read-only repeatable-read transaction; use as a context manager."""
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        application_name: str,
+        statement_timeout: float,
+        connect_timeout: int,
+    ) -> None:
+        self._url = database_url
+        self._application_name = application_name[:63]
+        self._statement_timeout_ms = int(statement_timeout * 1000)
+        self._connect_timeout = connect_timeout
+        self._conn: psycopg.Connection[Any] | None = None
+        self.copied_rows: int | None = None
+
+    def __enter__(self) -> Self:
+        conn = psycopg.connect(
+            self._url,
+            application_name=self._application_name,
+            connect_timeout=self._connect_timeout,
+            autocommit=False,
+        )
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        self._conn = conn
+        # The first statement opens the transaction: BEGIN ISOLATION LEVEL REPEATABLE READ
+        # READ ONLY. set_config(..., true) is SET LOCAL, with the values bound as parameters.
+        conn.execute(
+            "SELECT set_config('statement_timeout', %s, true),"
+            " set_config('TimeZone', 'UTC', true),"
+            " set_config('DateStyle', 'ISO, YMD', true),"
+            " set_config('IntervalStyle', 'iso_8601', true)",
+            (str(self._statement_timeout_ms),),
+        )
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the transaction (read-only: nothing to commit) and disconnect."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        if self._conn is None:
+            raise RuntimeError("the snapshot is not open")
+        return self._conn
+
+    def count(self, resource: Resource, filters: Mapping[str, Any]) -> int:
+        statement, params = query.count_query(resource, filters)
+        row = self.conn.execute(statement, params).fetchone()
+        return int(row[0]) if row else 0
+
+    def copy_csv(self, resource: Resource, filters: Mapping[str, Any]) -> Iterator[memoryview]:
+        """The CSV of `COPY (SELECT ...) TO STDOUT (FORMAT csv, HEADER)`, one chunk per line.
+
+        `cursor.copy()` starts the COPY (binding the parameters client-side, as COPY takes
+        none server-side); the rows are then read through the connection's documented
+        libpq interface (`conn.pgconn`): `Copy.read()` runs a Python generator per row,
+        which cost 0.8 s of CPU per 500k rows where this loop costs 0.45 s. When the
+        iterator is exhausted `copied_rows` holds COPY's own row count.
+        """
+        statement, params = query.copy_query(resource, filters)
+        self.copied_rows = None
+        conn = self.conn
+        with conn.cursor() as cursor, cursor.copy(statement, params):
+            pgconn = conn.pgconn
+            get_copy_data = pgconn.get_copy_data
+            poller = select.poll()
+            poller.register(pgconn.socket, select.POLLIN)
+            while True:
+                nbytes, data = get_copy_data(1)  # 1: never block; 0 when no row is buffered
+                if nbytes > 0:
+                    yield data
+                elif nbytes == 0:
+                    poller.poll(_POLL_MS)
+                    pgconn.consume_input()
+                else:
+                    break  # -1: the COPY is over; its result follows
+            self.copied_rows = self._copy_result(conn)
+
+    @staticmethod
+    def _copy_result(conn: psycopg.Connection[Any]) -> int:
+        """Collect the COPY's final result: its row count, or its error raised typed."""
+        pgconn = conn.pgconn
+        poller = select.poll()
+        poller.register(pgconn.socket, select.POLLIN)
+        rows = -1
+        while True:
+            while pgconn.is_busy():
+                poller.poll(_POLL_MS)
+                pgconn.consume_input()
+            result = pgconn.get_result()
+            if result is None:
+                return rows
+            if result.status == pq.ExecStatus.COMMAND_OK:
+                rows = result.command_tuples if result.command_tuples is not None else -1
+            else:
+                raise psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
+
+    def rows(self, resource: Resource, filters: Mapping[str, Any]) -> Iterator[tuple[Any, ...]]:
+        """Typed rows through a named server-side cursor, fetched CURSOR_ITERSIZE at a time."""
+        statement, params = query.select_query(resource, filters)
+        with self.conn.cursor(name=CURSOR_NAME) as cursor:
+            cursor.itersize = CURSOR_ITERSIZE
+            cursor.execute(statement, params)
+            yield from cursor

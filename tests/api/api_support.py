@@ -1,0 +1,52 @@
+"""Helpers shared by the API tests: tokens, bodies, and the operator's side of an Export."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from api.devtoken import mint_token
+from devstack.kubeclient import KubeClient
+
+SECRET = "test-secret-of-at-least-thirty-two-bytes"  # noqa: S105 - tests only
+EXPORTS = "/api/v1/exports"
+
+Client = TestClient[Any, Any]
+MakeClient = Callable[..., Awaitable[Client]]
+
+
+def auth(sub: str = "user-a", *, roles: tuple[str, ...] = (), **claims: Any) -> dict[str, str]:
+    """An Authorization header for `sub` (email `<sub>@example.com`)."""
+    token = mint_token(SECRET, sub=sub, email=f"{sub}@example.com", roles=roles, **claims)
+    return {"Authorization": f"Bearer {token}"}
+
+
+USER_A = auth("user-a")
+USER_B = auth("user-b")
+ADMIN = auth("admin", roles=("SUPER_ADMIN",))
+VALID_BODY = {
+    "resourceType": "TRANSACTIONS",
+    "format": "CSV",
+    "filters": {"startDate": "2024-01-01", "endDate": "2024-03-31", "status": "SETTLED"},
+}
+
+
+def export_path(namespace: str, name: str | None = None) -> str:
+    path = f"/apis/streamexport.io/v1/namespaces/{namespace}/exports"
+    return path if name is None else f"{path}/{name}"
+
+
+async def create(client: Client, headers: dict[str, str], body: Any = None) -> str:
+    """POST a valid export as `headers`' user; the new export's id."""
+    response = await client.post(
+        EXPORTS, json=VALID_BODY if body is None else body, headers=headers
+    )
+    assert response.status == 202, await response.text()
+    return str((await response.json())["exportId"])
+
+
+async def set_status(kube: KubeClient, namespace: str, name: str, status: dict[str, Any]) -> None:
+    """Write the Export's status through the status subresource, as the operator does."""
+    await kube.merge_patch(export_path(namespace, name) + "/status", {"status": status})

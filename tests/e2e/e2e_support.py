@@ -1,0 +1,66 @@
+"""Helpers for the end-to-end tests: an API user (`Client`) and the stack's constants."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from devstack.stack import Stack
+
+ROWS = 60_000  # 2024 spread evenly: ~164 rows a day
+MAX_ROWS = 40_000  # the API's limit for this session, so that "too many rows" is cheap
+EXPIRY_SECONDS = 40  # short, so that one test can watch an export expire
+
+
+class Client:
+    """A user of the API: one bearer token, JSON in and out."""
+
+    def __init__(self, stack: Stack, token: str) -> None:
+        self.stack = stack
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 - the local API
+            self.stack.api_url + path, data=data, method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return int(response.status), json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, json.loads(exc.read() or b"null")
+
+    def create(self, fmt: str = "csv", **filters: str) -> str:
+        status, body = self.call(
+            "POST", "/api/v1/exports",
+            {"resourceType": "TRANSACTIONS", "format": fmt, "filters": filters},
+        )
+        assert status == 202, body
+        return str(body["exportId"])
+
+    def get(self, export_id: str) -> tuple[int, Any]:
+        return self.call("GET", f"/api/v1/exports/{export_id}")
+
+    def wait(
+        self, export_id: str, until: Callable[[Any], bool], timeout: float = 120.0
+    ) -> Any:
+        deadline = time.monotonic() + timeout
+        body: Any = None
+        while time.monotonic() < deadline:
+            self.stack.check()
+            status, body = self.get(export_id)
+            if status == 200 and until(body):
+                return body
+            time.sleep(0.25)
+        raise AssertionError(f"export {export_id} did not get there in {timeout}s: {body}")
+
+    def wait_final(self, export_id: str, timeout: float = 120.0) -> Any:
+        return self.wait(
+            export_id, lambda b: b["status"] in ("COMPLETED", "FAILED", "CANCELLED"), timeout
+        )

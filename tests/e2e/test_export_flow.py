@@ -1,0 +1,116 @@
+"""A request travels API → Export → operator → Job → exporter → S3 → email → download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from e2e_support import Client
+from openpyxl import load_workbook
+
+from devstack.mailsink import read_messages
+from devstack.stack import Stack
+from exporter.catalog import load_catalog
+from exporter.query import copy_query, parse_filters, select_query
+
+TRANSACTIONS = load_catalog().get("TRANSACTIONS")
+FILTERS = {"startDate": "2024-03-01", "endDate": "2024-03-31"}
+
+
+def _download(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - local moto
+        return bytes(response.read())
+
+
+def _database_csv(stack: Stack, filters: dict[str, str]) -> list[list[str]]:
+    query, params = copy_query(TRANSACTIONS, parse_filters(TRANSACTIONS, filters))
+    buffer = bytearray()
+    with psycopg.connect(stack.database_url) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")
+        with conn.cursor().copy(query, params) as copy:
+            for block in copy:
+                buffer += block
+    return list(csv.reader(io.StringIO(buffer.decode("utf-8"), newline="")))
+
+
+def _database_ids(stack: Stack, filters: dict[str, str]) -> list[int]:
+    query, params = select_query(TRANSACTIONS, parse_filters(TRANSACTIONS, filters))
+    with psycopg.connect(stack.database_url) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")
+        return [row[0] for row in conn.execute(query, params)]
+
+
+def _mails_about(mail_dir: Path, export_id: str) -> list[Any]:
+    found = []
+    for message in read_messages(mail_dir):
+        body = message.get_body(preferencelist=("plain",))
+        if body is not None and export_id in body.get_content():
+            found.append(message)
+    return found
+
+
+def _completed(body: Any) -> None:
+    assert body["status"] == "COMPLETED", body
+    assert body["progressPercentage"] == 100
+    assert body["actualRowCount"] > 0
+    assert body["fileSizeBytes"] > 0
+    assert body["downloadUrl"] and body["downloadUrlExpiresAt"]
+
+
+def test_csv_export_matches_the_database_and_is_mailed_once(
+    stack: Stack, alice: Client, mail_dir: Path
+) -> None:
+    export_id = alice.create("CSV", **FILTERS)
+    body = alice.wait_final(export_id)
+    _completed(body)
+    data = _download(body["downloadUrl"])
+    assert len(data) == body["fileSizeBytes"]
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows == _database_csv(stack, FILTERS)
+    assert body["actualRowCount"] == len(rows) - 1
+
+    deadline_mails = _wait_for_mail(stack, mail_dir, export_id)
+    assert len(deadline_mails) == 1
+    message = deadline_mails[0]
+    assert message["to"] == "alice@example.com"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    link = next(w for w in text.split() if "X-Amz-Signature=" in w)
+    assert _download(link) == data
+
+
+def test_xlsx_export_has_typed_cells_for_every_row(stack: Stack, alice: Client) -> None:
+    filters = {**FILTERS, "status": "SETTLED"}
+    export_id = alice.create("xlsx", **filters)
+    body = alice.wait_final(export_id)
+    _completed(body)
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
+        handle.write(_download(body["downloadUrl"]))
+        handle.flush()
+        workbook = load_workbook(handle.name, read_only=True)
+        try:
+            rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+        finally:
+            workbook.close()
+    assert rows[0][0] == "ID"
+    assert [r[0] for r in rows[1:]] == _database_ids(stack, filters)
+    assert isinstance(rows[1][2], (int, float))  # Amount is a number, not text
+    assert body["actualRowCount"] == len(rows) - 1
+
+
+def _wait_for_mail(stack: Stack, mail_dir: Path, export_id: str) -> list[Any]:
+    import time
+
+    deadline = time.monotonic() + 30
+    mails: list[Any] = []
+    while time.monotonic() < deadline:
+        mails = _mails_about(mail_dir, export_id)
+        if mails:
+            time.sleep(1.0)  # a duplicate would arrive right behind the first: look again
+            return _mails_about(mail_dir, export_id)
+        time.sleep(0.2)
+    return mails

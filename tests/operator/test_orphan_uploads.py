@@ -1,0 +1,139 @@
+"""An exporter killed without a chance to clean up (OOM, the deadline's SIGKILL, a cancel past
+its grace period) leaves its multipart upload open; the operator aborts it once the export is
+FAILED or CANCELLED and its pods have ended, and an S3 outage only delays that."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from jobsim import (
+    NAMESPACE,
+    JobController,
+    create_export,
+    eventually,
+    get_export,
+    wait_for_job,
+    wait_phase,
+)
+from opharness import OperatorThread
+from streamexport_operator.kube import KubeClient, export_path, job_path
+from streamexport_operator.metrics import REGISTRY
+
+from devstack.faultproxy import FaultProxy
+from devstack.services import MotoThread
+
+Start = Callable[..., OperatorThread]
+CANCEL = "streamexport.io/cancel-requested"
+
+
+def object_key_of(job: dict[str, Any]) -> str:
+    env = job["spec"]["template"]["spec"]["containers"][0]["env"]
+    return str(next(e["value"] for e in env if e["name"] == "EXPORT_OBJECT_KEY"))
+
+
+def open_upload(s3_client: Any, bucket: str, key: str) -> str:
+    """A multipart upload with one part, as an exporter killed mid-upload leaves it."""
+    upload_id = str(s3_client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"])
+    s3_client.upload_part(
+        Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=b"x" * 1024
+    )
+    return upload_id
+
+
+def open_uploads(s3_client: Any, bucket: str, prefix: str = "") -> list[str]:
+    listing = s3_client.list_multipart_uploads(Bucket=bucket, Prefix=prefix)
+    return [upload["Key"] for upload in listing.get("Uploads") or []]
+
+
+async def cleanup_recorded(kube: KubeClient, name: str) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        status = (await get_export(kube, name)).get("status") or {}
+        cleanup = status.get("uploadCleanup") or {}
+        return cleanup if cleanup.get("doneAt") else None
+
+    return await eventually(probe)
+
+
+def cleanup_failures() -> float:
+    return REGISTRY.get_sample_value("streamexport_upload_cleanup_failures_total") or 0.0
+
+
+async def test_an_oom_killed_export_leaves_no_open_upload(
+    start_operator: Start, kube: KubeClient, s3_client: Any, bucket: str
+) -> None:
+    start_operator()
+    name = (await create_export(kube))["metadata"]["name"]
+    key = object_key_of(await wait_for_job(kube, name))
+    open_upload(s3_client, bucket, key)
+    # Another export's upload in progress: not this export's to abort.
+    other = f"exports/{NAMESPACE}/{uuid.uuid4()}/transactions.csv"
+    open_upload(s3_client, bucket, other)
+
+    controller = JobController(kube, name)
+    await controller.run_pod()
+    await controller.end_pod(137, "OOMKilled")
+    status = (await wait_phase(kube, name, "FAILED"))["status"]
+    assert status["reason"] == "OOMKilled"
+
+    cleanup = await cleanup_recorded(kube, name)
+    assert cleanup["abortedUploads"] == 1
+    assert open_uploads(s3_client, bucket, key) == []
+    assert open_uploads(s3_client, bucket) == [other]
+    assert (await get_export(kube, name))["status"]["phase"] == "FAILED"
+
+
+async def test_a_cancelled_export_leaves_no_open_upload_once_its_pod_is_gone(
+    start_operator: Start, kube: KubeClient, s3_client: Any, bucket: str
+) -> None:
+    start_operator()
+    name = (await create_export(kube))["metadata"]["name"]
+    key = object_key_of(await wait_for_job(kube, name))
+    await JobController(kube, name).run_pod()
+    await wait_phase(kube, name, "PROCESSING")
+    open_upload(s3_client, bucket, key)
+
+    await kube.merge_patch(
+        export_path(NAMESPACE, name), {"metadata": {"annotations": {CANCEL: "now"}}}
+    )
+    await wait_phase(kube, name, "CANCELLED")
+    await cleanup_recorded(kube, name)
+    assert await kube.get(job_path(NAMESPACE, name)) is None  # aborted only after the pod ended
+    assert open_uploads(s3_client, bucket, key) == []
+
+
+async def test_an_s3_outage_delays_the_abort_and_never_changes_the_phase(
+    start_operator: Start,
+    kube: KubeClient,
+    s3_server: MotoThread,
+    s3_client: Any,
+    bucket: str,
+) -> None:
+    failures_before = cleanup_failures()
+    with FaultProxy((s3_server.host, s3_server.port)) as proxy:
+        start_operator(s3_endpoint_url=proxy.url)
+        name = (await create_export(kube))["metadata"]["name"]
+        key = object_key_of(await wait_for_job(kube, name))
+        open_upload(s3_client, bucket, key)
+        proxy.cut()
+
+        controller = JobController(kube, name)
+        await controller.run_pod()
+        await controller.end_pod(137, "OOMKilled")
+        await wait_phase(kube, name, "FAILED")
+
+        async def failed_once() -> bool:
+            return cleanup_failures() > failures_before
+
+        await eventually(failed_once, timeout=30)
+        status = (await get_export(kube, name))["status"]
+        assert status["phase"] == "FAILED"
+        assert "uploadCleanup" not in status
+        assert open_uploads(s3_client, bucket, key) == [key]
+
+        proxy.restore()
+        cleanup = await cleanup_recorded(kube, name)
+        assert cleanup["abortedUploads"] == 1
+        assert open_uploads(s3_client, bucket, key) == []
+        assert (await get_export(kube, name))["status"]["phase"] == "FAILED"
