@@ -20,6 +20,7 @@ from jobsim import (
 from opharness import OperatorThread
 from streamexport_operator.kube import KubeClient, export_path, job_path
 from streamexport_operator.metrics import REGISTRY
+from streamexport_operator.uploads import abort_incomplete_uploads
 
 from devstack.faultproxy import FaultProxy
 from devstack.services import MotoThread
@@ -58,6 +59,20 @@ async def cleanup_recorded(kube: KubeClient, name: str) -> dict[str, Any]:
 
 def cleanup_failures() -> float:
     return REGISTRY.get_sample_value("streamexport_upload_cleanup_failures_total") or 0.0
+
+
+def test_aborting_covers_every_upload_under_the_prefix_and_is_idempotent(
+    s3_client: Any, bucket: str
+) -> None:
+    prefix = f"exports/{NAMESPACE}/{uuid.uuid4()}/"
+    for _ in range(3):  # e.g. one per retried attempt, all at the same key
+        open_upload(s3_client, bucket, prefix + "transactions.csv")
+    open_upload(s3_client, bucket, prefix.rstrip("/") + "0/transactions.csv")  # not under it
+
+    assert abort_incomplete_uploads(s3_client, bucket, prefix) == 3
+    assert abort_incomplete_uploads(s3_client, bucket, prefix) == 0
+    assert open_uploads(s3_client, bucket, prefix) == []
+    assert len(open_uploads(s3_client, bucket)) == 1
 
 
 async def test_an_oom_killed_export_leaves_no_open_upload(
