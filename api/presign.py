@@ -9,9 +9,9 @@ import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
-from botocore.config import Config
-from botocore.credentials import RefreshableCredentials
+import boto3  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.credentials import RefreshableCredentials  # type: ignore[import-untyped]
 
 from api.settings import Settings, SettingsError
 from api.sigv4 import SIGNED_PARAMS, BucketUrl, presign_get

@@ -76,19 +76,17 @@ class ExportService:
     ) -> None:
         self._settings = settings
         self._namespace = settings.export_namespace
-        self.catalog = catalog
+        self._catalog = catalog
         self._counter = counter
         self._kube = kube
         self._presigner = presigner
 
     async def create(self, user: User, body: Any, idempotency_key: str | None) -> Created:
         """Validate, count, and create the Export; a keyed repeat returns the original."""
-        request = parse_create_body(self.catalog, body)
-        key_hash = None
+        request = parse_create_body(self._catalog, body)
+        name, key_hash = str(uuid.uuid4()), None
         if idempotency_key is not None:
             key_hash = idempotency_key_hash(user.id, idempotency_key)
-        name = str(uuid.uuid4())
-        if key_hash is not None:
             name, existing = await self._key_slot(key_hash)
             if existing is not None:
                 return Created(_replay(existing, request), replayed=True)
