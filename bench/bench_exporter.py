@@ -11,8 +11,8 @@ the approaches run interleaved, `--runs` times, and the table shows medians:
   (c) the exporter, CSV        (d) the exporter, CSV gzip        (e) the exporter, XLSX
 
 Wall time includes process start-up and imports (what a Job pays). Peak RSS is the
-kernel's high-water mark of each process (`wait4` rusage); for (a) the larger of its two
-steps. Ratios are to (a) at the same size: on a shared, noisy machine compare ratios.
+kernel's high-water mark of each process (`VmHWM`); for (a) the larger of its two steps.
+Ratios are to (a) at the same size: on a shared, noisy machine compare ratios.
 XLSX runs ~5k rows/s, so it runs `--xlsx-runs` times on at most `--xlsx-rows` rows.
 """
 
@@ -24,10 +24,12 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -81,20 +83,43 @@ def log(message: str) -> None:
 
 
 def run_measured(argv: Sequence[str], env: dict[str, str]) -> tuple[float, int]:
-    """Run to completion; wall seconds and the process's peak RSS in bytes."""
+    """Run to completion; wall seconds and the process's peak RSS in bytes.
+
+    The peak is the kernel's high-water mark of the child's own memory (`VmHWM`, which only
+    grows), read every few milliseconds until it exits. Not `wait4`'s ru_maxrss: Linux
+    carries the parent's peak into a forked child, so it would report this script's RSS.
+    """
     started = time.perf_counter()
     process = subprocess.Popen(
         argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    _, status, usage = os.wait4(process.pid, 0)
+    stderr = process.stderr
+    assert stderr is not None
+    errors: list[bytes] = []
+    reader = threading.Thread(target=lambda: errors.append(stderr.read()))
+    reader.start()
+    status = Path(f"/proc/{process.pid}/status")
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _vm_hwm(status))
+        time.sleep(0.005)
     wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    assert process.stderr is not None
-    errors = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
+    reader.join()
+    stderr.close()
     if process.returncode != 0:
-        raise RuntimeError(f"{argv[:4]}... exited {process.returncode}: {errors[-2000:]}")
-    return wall, usage.ru_maxrss * 1024
+        message = b"".join(errors).decode(errors="replace")
+        raise RuntimeError(f"{argv[:4]}... exited {process.returncode}: {message[-2000:]}")
+    return wall, peak
+
+
+def _vm_hwm(status: Path) -> int:
+    try:
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 class Bench:
@@ -166,8 +191,9 @@ class Bench:
 
     def run(self, approach: str, filters: dict[str, str]) -> Sample:
         key = f"{approach}/{uuid.uuid4().hex}"
+        runner: Callable[[dict[str, str], str], Sample] = getattr(self, f"_run_{approach}")
         try:
-            return getattr(self, f"_run_{approach}")(filters, key)
+            return runner(filters, key)
         finally:
             self.client.delete_object(Bucket=BUCKET, Key=key)
             self._check_moto()
@@ -356,6 +382,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so that the servers started below are stopped.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     started = dt.datetime.now(dt.UTC)
     bench = Bench(args)
     try:

@@ -200,10 +200,31 @@ class MotoProcess(_Handle):
             env=env,
         )
         try:
-            wait_for_port(self.host, self.port)
-        except TimeoutError:
+            self._wait_listening()
+        except (TimeoutError, RuntimeError) as exc:
+            self._log.seek(0)
+            output = self._log.read().decode(errors="replace")[-2000:]
             self.stop()
-            raise
+            raise RuntimeError(f"moto_server on port {self.port} did not start: {output}") from exc
+
+    def _wait_listening(self, timeout: float = 15.0) -> None:
+        """Until *our* process listens on the port (another one may hold it already)."""
+        import psutil
+
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"moto_server exited with {self.process.returncode}")
+            try:
+                sockets = psutil.Process(self.process.pid).net_connections(kind="tcp")
+            except psutil.Error:
+                sockets = []
+            if any(s.status == psutil.CONN_LISTEN and s.laddr.port == self.port for s in sockets):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"moto_server not listening on {self.port} after {timeout}s")
+            time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process is not None:
