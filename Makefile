@@ -7,12 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help install demo up test lint typecheck bench bench-api clean
+.PHONY: help install demo up test lint typecheck bench clean
 
 help:
 	@echo "make demo   - run the whole export flow locally on embedded defaults"
+	@echo "make up     - the same local stack, left running until Ctrl-C"
 	@echo "make test   - install what the tests need, lint, and run the test suite"
-	@echo "make lint   - ruff and hadolint"
+	@echo "make lint   - ruff, hadolint, mypy --strict"
 	@echo "make bench  - benchmarks (exporter vs psql \\copy; API)"
 	@echo "make clean  - remove the virtualenv and caches"
 
@@ -33,9 +34,10 @@ up: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile.exporter Dockerfile.operator
+	$(BIN)/mypy exporter api operator/streamexport_operator devstack
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict exporter api operator/streamexport_operator
+	$(BIN)/mypy exporter api operator/streamexport_operator devstack
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

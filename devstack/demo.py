@@ -56,6 +56,7 @@ def poll(stack: Stack, token: str, ids: dict[str, str], timeout: float) -> dict[
     """Poll GET /exports/{id} with a live progress line until every export has ended."""
     deadline = time.monotonic() + timeout
     latest: dict[str, Any] = {}
+    printed, next_print = "", 0.0
     while time.monotonic() < deadline:
         stack.check()
         parts = []
@@ -68,8 +69,12 @@ def poll(stack: Stack, token: str, ids: dict[str, str], timeout: float) -> dict[
         line = "  ".join(parts)
         if sys.stdout.isatty():
             print("\r" + line, end="", flush=True)
+        elif line != printed and time.monotonic() >= next_print:
+            print(line, flush=True)  # not a terminal: a line per change, at most one a second
+            printed, next_print = line, time.monotonic() + 1.0
         if all((latest[f] or {}).get("status") in FINAL for f in ids):
-            print("\r" + line if sys.stdout.isatty() else line)
+            if sys.stdout.isatty() or line != printed:
+                print("\r" + line if sys.stdout.isatty() else line)
             return latest
         time.sleep(0.5)
     raise StackError(f"exports did not finish within {timeout:.0f}s: {latest}")

@@ -100,7 +100,7 @@ def _check_ranges(resource: Resource, values: Mapping[str, Any]) -> list[str]:
     return errors
 
 
-def where_clause(resource: Resource, filters: Mapping[str, Any]) -> tuple[sql.Composable, dict]:
+def where_clause(resource: Resource, filters: Mapping[str, Any]) -> tuple[sql.Composable, dict[str, Any]]:
     """The WHERE clause (or nothing) and its bound parameters, in catalog filter order."""
     conditions: list[sql.Composable] = []
     params: dict[str, Any] = {}
@@ -132,7 +132,7 @@ def _table(resource: Resource) -> sql.Identifier:
     return sql.Identifier(*resource.table)
 
 
-def count_query(resource: Resource, filters: Mapping[str, Any]) -> tuple[sql.Composed, dict]:
+def count_query(resource: Resource, filters: Mapping[str, Any]) -> tuple[sql.Composed, dict[str, Any]]:
     where, params = where_clause(resource, filters)
     return sql.SQL("SELECT count(*) FROM {}{}").format(_table(resource), where), params
 
@@ -149,7 +149,7 @@ def _select_item(column: Column, neutralise: bool) -> sql.Composed:
 
 def select_query(
     resource: Resource, filters: Mapping[str, Any], *, neutralise: bool = True
-) -> tuple[sql.Composed, dict]:
+) -> tuple[sql.Composed, dict[str, Any]]:
     """SELECT of the entry's columns (aliased as their labels) in a stable order."""
     where, params = where_clause(resource, filters)
     query = sql.SQL("SELECT {cols} FROM {table}{where} ORDER BY {order}").format(
@@ -163,7 +163,7 @@ def select_query(
 
 def copy_query(
     resource: Resource, filters: Mapping[str, Any], *, neutralise: bool = True
-) -> tuple[sql.Composed, dict]:
+) -> tuple[sql.Composed, dict[str, Any]]:
     """`COPY (SELECT ...) TO STDOUT (FORMAT csv, HEADER)`: PostgreSQL formats the CSV."""
     select, params = select_query(resource, filters, neutralise=neutralise)
     return sql.SQL("COPY ({}) TO STDOUT (FORMAT csv, HEADER)").format(select), params
