@@ -1,0 +1,45 @@
+"""The Export CRD is valid Kubernetes and says what `kubectl get exports` and the API rely on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+CRD_PATH = Path(__file__).resolve().parents[2] / "crds" / "exports.streamexport.io.yaml"
+
+
+@pytest.fixture(scope="module")
+def crd() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(CRD_PATH.read_text())
+    return document
+
+
+@pytest.mark.parametrize("version", ["1.29", "1.33"])
+def test_crd_validates_strictly(crd: dict[str, Any], version: str) -> None:
+    kubernetes_validate.validate(crd, version, strict=True)
+
+
+def test_served_version_has_status_subresource_and_printer_columns(crd: dict[str, Any]) -> None:
+    (version,) = crd["spec"]["versions"]
+    assert version["served"] and version["storage"]
+    assert version["subresources"] == {"status": {}}
+    columns = [c["name"].upper() for c in version["additionalPrinterColumns"]]
+    assert columns == ["STATUS", "RESOURCE", "FORMAT", "PROGRESS", "ROWS", "OWNER", "AGE"]
+    assert crd["spec"]["scope"] == "Namespaced"
+    assert crd["spec"]["names"]["plural"] == "exports"
+    assert crd["spec"]["names"]["shortNames"]
+
+
+def test_spec_is_immutable_and_enums_are_closed(crd: dict[str, Any]) -> None:
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    spec = schema["properties"]["spec"]
+    assert "self == oldSelf" in [rule["rule"] for rule in spec["x-kubernetes-validations"]]
+    assert set(spec["required"]) >= {"resourceType", "format", "filters", "requestedBy"}
+    assert spec["properties"]["format"]["enum"] == ["csv", "xlsx"]
+    assert spec["properties"]["estimatedRowCount"]["maximum"] == 500_000
+    phase = schema["properties"]["status"]["properties"]["phase"]
+    assert phase["enum"] == ["QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED"]
