@@ -100,7 +100,9 @@ def _check_ranges(resource: Resource, values: Mapping[str, Any]) -> list[str]:
     return errors
 
 
-def where_clause(resource: Resource, filters: Mapping[str, Any]) -> tuple[sql.Composable, dict[str, Any]]:
+def where_clause(
+    resource: Resource, filters: Mapping[str, Any]
+) -> tuple[sql.Composable, dict[str, Any]]:
     """The WHERE clause (or nothing) and its bound parameters, in catalog filter order."""
     conditions: list[sql.Composable] = []
     params: dict[str, Any] = {}
@@ -132,7 +134,9 @@ def _table(resource: Resource) -> sql.Identifier:
     return sql.Identifier(*resource.table)
 
 
-def count_query(resource: Resource, filters: Mapping[str, Any]) -> tuple[sql.Composed, dict[str, Any]]:
+def count_query(
+    resource: Resource, filters: Mapping[str, Any]
+) -> tuple[sql.Composed, dict[str, Any]]:
     where, params = where_clause(resource, filters)
     return sql.SQL("SELECT count(*) FROM {}{}").format(_table(resource), where), params
 
