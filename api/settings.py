@@ -7,15 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from exporter.environment import SERVICE_ACCOUNT_DIR, EnvReader, SettingsError, pod_namespace
+
+__all__ = ["SERVICE_ACCOUNT_DIR", "Settings", "SettingsError"]
+
 # The CRD caps spec.estimatedRowCount at this value, so a larger MAX_EXPORT_ROWS could never
 # be stored on an Export.
 CRD_MAX_ROWS = 500_000
 MIN_SECRET_BYTES = 32
-SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
-
-
-class SettingsError(ValueError):
-    """A missing or malformed environment variable; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -78,54 +77,30 @@ class Settings:
             jwt_issuer=reader.text("JWT_ISSUER", "streamexport"),
             jwt_audience=reader.text("JWT_AUDIENCE", "streamexport-api"),
             host=reader.text("API_HOST", "0.0.0.0"),  # noqa: S104
-            port=reader.integer("API_PORT", 8080, 1, 65535),
+            port=reader.integer("API_PORT", 8080, minimum=1, maximum=65535),
             kubernetes_api_url=reader.optional("KUBERNETES_API_URL"),
-            export_namespace=reader.optional("EXPORT_NAMESPACE") or _pod_namespace(),
+            export_namespace=reader.optional("EXPORT_NAMESPACE") or pod_namespace(),
             s3_endpoint_url=reader.optional("S3_ENDPOINT_URL"),
             aws_region=reader.text("AWS_REGION", "us-east-1"),
             catalog_path=reader.optional("STREAMEXPORT_CATALOG"),
-            max_export_rows=reader.integer("MAX_EXPORT_ROWS", CRD_MAX_ROWS, 1, CRD_MAX_ROWS),
-            download_url_ttl_seconds=reader.integer("DOWNLOAD_URL_TTL_SECONDS", 3600, 1, 604_800),
-            idempotency_window_seconds=reader.integer(
-                "IDEMPOTENCY_WINDOW_SECONDS", 86_400, 1, 30 * 86_400
+            max_export_rows=reader.integer(
+                "MAX_EXPORT_ROWS", CRD_MAX_ROWS, minimum=1, maximum=CRD_MAX_ROWS
             ),
-            count_timeout_ms=reader.integer("COUNT_TIMEOUT_MS", 10_000, 1, 600_000),
-            db_pool_min_size=reader.integer("DB_POOL_MIN_SIZE", 1, 0, 100),
-            db_pool_max_size=reader.integer("DB_POOL_MAX_SIZE", 10, 1, 100),
+            download_url_ttl_seconds=reader.integer(
+                "DOWNLOAD_URL_TTL_SECONDS", 3600, minimum=1, maximum=604_800
+            ),
+            idempotency_window_seconds=reader.integer(
+                "IDEMPOTENCY_WINDOW_SECONDS", 86_400, minimum=1, maximum=30 * 86_400
+            ),
+            count_timeout_ms=reader.integer("COUNT_TIMEOUT_MS", 10_000, minimum=1, maximum=600_000),
+            db_pool_min_size=reader.integer("DB_POOL_MIN_SIZE", 1, minimum=0, maximum=100),
+            db_pool_max_size=reader.integer("DB_POOL_MAX_SIZE", 10, minimum=1, maximum=100),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
         )
         return settings
 
 
-class _Reader:
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-
-    def optional(self, name: str) -> str | None:
-        value = self._env.get(name, "").strip()
-        return value or None
-
-    def required(self, name: str) -> str:
-        value = self.optional(name)
-        if value is None:
-            raise SettingsError(f"{name} is required but not set")
-        return value
-
-    def text(self, name: str, default: str) -> str:
-        return self.optional(name) or default
-
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-        if not low <= value <= high:
-            raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
-        return value
-
+class _Reader(EnvReader):
     def public_key(self) -> str | None:
         inline = self.optional("JWT_PUBLIC_KEY")
         if inline:
@@ -137,10 +112,3 @@ class _Reader:
             return Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise SettingsError(f"JWT_PUBLIC_KEY_FILE {path}: {exc.strerror or exc}") from None
-
-
-def _pod_namespace() -> str:
-    try:
-        return (SERVICE_ACCOUNT_DIR / "namespace").read_text(encoding="utf-8").strip() or "default"
-    except OSError:
-        return "default"

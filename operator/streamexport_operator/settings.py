@@ -8,20 +8,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
-SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+from exporter.environment import EnvReader, SettingsError, pod_namespace
+
+__all__ = ["MAX_PRESIGN_SECONDS", "Settings", "SettingsError"]
+
 # SigV4 pre-signed URLs live at most 7 days.
 MAX_PRESIGN_SECONDS = 604800
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
-_N = TypeVar("_N", int, float)
 _PART_SIZE = re.compile(r"^[0-9]+(B|KiB|MiB|GiB|KB|MB|GB)?$", re.IGNORECASE)
 # A ConfigMap key that is also a plain file name (it becomes a file in the Job's mount).
 _CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
-
-
-class SettingsError(ValueError):
-    """A missing or malformed environment variable; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -148,64 +145,8 @@ class Settings:
         )
 
 
-class _Reader:
-    """Typed access to environment variables; each error names its variable."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
-
-    def optional(self, name: str) -> str | None:
-        value = self.env.get(name, "").strip()
-        return value or None
-
-    def text(self, name: str, default: str) -> str:
-        return self.optional(name) or default
-
-    def required(self, name: str) -> str:
-        value = self.optional(name)
-        if value is None:
-            raise SettingsError(f"{name} is required but not set")
-        return value
-
-    def integer(
-        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
-    ) -> int:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-        return _bounded(name, value, minimum, maximum)
-
-    def optional_integer(self, name: str) -> int | None:
-        if self.optional(name) is None:
-            return None
-        return self.integer(name, 0)
-
-    def number(self, name: str, default: float, *, minimum: float | None = None) -> float:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-        if value != value or value in (float("inf"), float("-inf")):
-            raise SettingsError(f"{name} must be a finite number, got {raw!r}")
-        return _bounded(name, value, minimum, None)
-
-    def choice(
-        self, name: str, default: str, allowed: tuple[str, ...], *, upper: bool = False
-    ) -> str:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        value = raw.upper() if upper else raw
-        if value not in allowed:
-            raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
-        return value
+class _Reader(EnvReader):
+    """The operator's own kinds of value, on top of the shared typed reader."""
 
     def quantity(self, name: str, default: str) -> str:
         value = self.text(name, default)
@@ -240,11 +181,11 @@ class _Reader:
     def namespaces(self, name: str) -> tuple[str, ...]:
         raw = self.optional(name)
         if raw is None:
-            return (_pod_namespace(),)
+            return (pod_namespace(),)
         names = tuple(part.strip() for part in raw.split(",") if part.strip())
         if "*" in names and names != ("*",):
             raise SettingsError(f"{name}: '*' (all namespaces) cannot be combined with names")
-        return names or (_pod_namespace(),)
+        return names or (pod_namespace(),)
 
     def directory(self, name: str) -> Path | None:
         raw = self.optional(name)
@@ -260,18 +201,3 @@ class _Reader:
         if raw is not None and not raw.startswith(("http://", "https://")):
             raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")
         return raw.rstrip("/") if raw else None
-
-
-def _bounded(name: str, value: _N, minimum: _N | None, maximum: _N | None) -> _N:
-    if minimum is not None and value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise SettingsError(f"{name} must be at most {maximum}, got {value}")
-    return value
-
-
-def _pod_namespace() -> str:
-    try:
-        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or "default"
-    except OSError:
-        return "default"
