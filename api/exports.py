@@ -19,6 +19,7 @@ from api.auth import User
 from api.errors import ExportExpired
 from exporter.catalog import Catalog, Resource
 from exporter.query import InvalidRequest, UnknownResource, parse_filters
+from exporter.timestamps import format_time, parse_time
 
 FORMATS = ("csv", "xlsx")
 PHASES = ("QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED")
@@ -191,20 +192,6 @@ def created_within(export: Manifest, now: dt.datetime, seconds: int) -> bool:
     created = parse_time(export.get("metadata", {}).get("creationTimestamp"))
     # A server that sets no creationTimestamp cannot age the export out.
     return created is None or now - created < dt.timedelta(seconds=seconds)
-
-
-def parse_time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def format_time(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def download_window(export: Manifest, now: dt.datetime, ttl: int) -> int | None:

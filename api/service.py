@@ -36,7 +36,6 @@ from api.exports import (
     created_within,
     download_window,
     export_body,
-    format_time,
     idempotency_key_hash,
     idempotent_name,
     owner_label,
@@ -49,6 +48,7 @@ from api.listing import ListQuery, page
 from api.presign import Presigner
 from api.settings import Settings
 from exporter.catalog import Catalog
+from exporter.timestamps import format_time
 
 log = logging.getLogger("api.service")
 

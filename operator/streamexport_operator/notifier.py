@@ -10,14 +10,13 @@ from typing import Any
 import jinja2
 import kopf
 
+from exporter.timestamps import format_time, parse_time
 from streamexport_operator import metrics
 from streamexport_operator.exports import (
     COMPLETED,
     FAILED,
     Body,
     as_body,
-    format_time,
-    parse_time,
     phase_of,
     wants_email,
 )

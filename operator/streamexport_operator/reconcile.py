@@ -12,6 +12,7 @@ from typing import Any
 
 import kopf
 
+from exporter.timestamps import parse_time
 from streamexport_operator import metrics
 from streamexport_operator.admission import Candidate, admit
 from streamexport_operator.exports import (
@@ -26,7 +27,6 @@ from streamexport_operator.exports import (
     cancel_requested,
     is_deleting,
     is_terminal,
-    parse_time,
     phase_of,
 )
 from streamexport_operator.jobs import build_job, object_key

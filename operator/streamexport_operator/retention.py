@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from streamexport_operator.exports import TERMINAL_PHASES, parse_time
+from exporter.timestamps import parse_time
+from streamexport_operator.exports import TERMINAL_PHASES
 
 
 def due_at(status: Mapping[str, Any], retention_seconds: float) -> dt.datetime | None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from exporter.timestamps import format_time, parse_time
 from streamexport_operator.exports import (
     CANCELLED,
     COMPLETED,
@@ -22,8 +23,6 @@ from streamexport_operator.exports import (
     TERMINAL_PHASES,
     Body,
     cancel_requested,
-    format_time,
-    parse_time,
 )
 from streamexport_operator.jobs import CONTAINER_NAME, EXIT_INVALID_REQUEST, EXIT_OOM_KILLED
 from streamexport_operator.settings import Settings

@@ -16,12 +16,12 @@ from typing import Any
 import kopf
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
+from exporter.timestamps import format_time
 from streamexport_operator import metrics
 from streamexport_operator.exports import (
     CANCELLED,
     FAILED,
     Body,
-    format_time,
     is_deleting,
     phase_of,
 )
