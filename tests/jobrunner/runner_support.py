@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import polling
 import psutil  # type: ignore[import-untyped]  # no types-psutil in the env
 
 from devstack.jobrunner.runner import JobRunner
@@ -31,19 +32,8 @@ PODS = resource_path("v1", "pods", NAMESPACE)
 async def eventually(
     probe: Callable[[], Awaitable[T | None]], *, timeout: float = 10.0, interval: float = 0.05
 ) -> T:
-    """Poll `probe` until it returns something truthy (returned) or the deadline passes."""
-    deadline = time.monotonic() + timeout
-    last_error: AssertionError | None = None
-    while True:
-        try:
-            value = await probe()
-            if value:
-                return value
-        except AssertionError as error:
-            last_error = error
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s") from last_error
-        await asyncio.sleep(interval)
+    """`polling.eventually` with this suite's default deadline."""
+    return await polling.eventually(probe, timeout=timeout, interval=interval)
 
 
 def job_manifest(

@@ -1,21 +1,21 @@
 """Test helpers: create Exports as the API does, and play the Job controller and kubelet for
-their Jobs (pods and status written the way Kubernetes writes them), plus polling."""
+their Jobs step by step (the local Job runner's own pure pod and status builders, so both
+write what Kubernetes writes), plus polling."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import hashlib
 import json
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from typing import Any, TypeVar
 
+import polling
 from streamexport_operator.kube import KubeClient, export_path, job_path, path_of, pods_path
 
-from devstack.jobrunner.jobstatus import PodOutcome, decide, job_status
+from devstack.jobrunner.jobstatus import PodOutcome, decide, job_status, now_rfc3339
+from devstack.jobrunner.pods import build_pod
 
 T = TypeVar("T")
 NAMESPACE = "default"
@@ -24,19 +24,8 @@ NAMESPACE = "default"
 async def eventually(
     probe: Callable[[], Awaitable[T | None]], *, timeout: float = 15.0, interval: float = 0.05
 ) -> T:
-    """Poll `probe` until it returns something truthy (returned) or the deadline passes."""
-    deadline = time.monotonic() + timeout
-    last_error: AssertionError | None = None
-    while True:
-        try:
-            value = await probe()
-            if value:
-                return value
-        except AssertionError as error:
-            last_error = error
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s") from last_error
-        await asyncio.sleep(interval)
+    """`polling.eventually` with this suite's default deadline."""
+    return await polling.eventually(probe, timeout=timeout, interval=interval)
 
 
 def owner_label(user_id: str) -> str:
@@ -109,10 +98,6 @@ async def events_for(kube: KubeClient, name: str) -> list[dict[str, Any]]:
     return [e for e in events if (e.get("involvedObject") or {}).get("name") == name]
 
 
-def now_rfc3339() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def result_message(
     name: str,
     rows: int = 1234,
@@ -134,38 +119,6 @@ def result_message(
             "fileName": file_name,
         }
     )
-
-
-def build_pod(job: dict[str, Any], attempt: int) -> dict[str, Any]:
-    """The Pod the Job controller creates for one attempt: template labels + job labels,
-    controlled by the Job."""
-    meta, template = job["metadata"], job["spec"]["template"]
-    labels = {
-        **(template.get("metadata", {}).get("labels") or {}),
-        "batch.kubernetes.io/job-name": meta["name"],
-        "job-name": meta["name"],
-        "batch.kubernetes.io/controller-uid": meta["uid"],
-    }
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": f"{meta['name']}-{attempt}-{uuid.uuid4().hex[:5]}",
-            "namespace": meta["namespace"],
-            "labels": labels,
-            "ownerReferences": [
-                {
-                    "apiVersion": "batch/v1",
-                    "kind": "Job",
-                    "name": meta["name"],
-                    "uid": meta["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
-        },
-        "spec": template["spec"],
-    }
 
 
 class JobController:
