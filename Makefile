@@ -34,10 +34,10 @@ up: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile.exporter Dockerfile.operator
-	$(BIN)/mypy exporter api operator/streamexport_operator devstack
+	$(BIN)/mypy exporter api operator/streamexport_operator core/streamexport_core devstack
 
 typecheck: $(STAMP)
-	$(BIN)/mypy exporter api operator/streamexport_operator devstack
+	$(BIN)/mypy exporter api operator/streamexport_operator core/streamexport_core devstack
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -14,7 +14,7 @@ from aiohttp import web
 from api.app import create_app
 from api.logs import configure_logging
 from api.settings import Settings, SettingsError
-from exporter.catalog import CatalogError
+from streamexport_core.catalog import CatalogError
 
 
 def main() -> int:

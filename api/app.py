@@ -18,7 +18,7 @@ from api.routes import setup_routes
 from api.service import ExportService
 from api.settings import Settings
 from api.views import AUTH_KEY, OPENAPI_KEY, SERVICE_KEY
-from exporter.catalog import Catalog, load_catalog
+from streamexport_core.catalog import Catalog, load_catalog
 
 # A create body is a few hundred bytes; anything near this is not a request we want.
 MAX_BODY_BYTES = 64 * 1024

@@ -12,8 +12,8 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from api.errors import Unavailable
 from api.settings import Settings
-from exporter.catalog import Resource
-from exporter.query import count_query
+from streamexport_core.catalog import Resource
+from streamexport_core.sql import count_query
 
 log = logging.getLogger("api.counting")
 PING_TIMEOUT_SECONDS = 2.0
@@ -35,7 +35,7 @@ class RowCounter:
         )
 
     async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        # Date filters are whole UTC days (exporter/query.py); the API never writes.
+        # Date filters are whole UTC days (streamexport_core.sql); the API never writes.
         await conn.execute(
             sql.SQL(
                 "SET TIME ZONE 'UTC'; SET statement_timeout = {};"

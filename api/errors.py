@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from exporter.query import InvalidRequest
+from streamexport_core.errors import InvalidRequest
 
 log = logging.getLogger("api.errors")
 

@@ -17,23 +17,29 @@ from typing import Any
 
 from api.auth import User
 from api.errors import ExportExpired
-from exporter.catalog import Catalog, Resource
-from exporter.query import InvalidRequest, UnknownResource, parse_filters
-from exporter.timestamps import format_time, parse_time
+from streamexport_core.catalog import Catalog, Resource
+from streamexport_core.contract import (
+    API_VERSION,
+    CANCEL_ANNOTATION,
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    FORMATS,
+    IDEMPOTENCY_LABEL,
+    KIND,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    OWNER_LABEL,
+    PHASES,
+    QUEUED,
+)
+from streamexport_core.errors import InvalidRequest, UnknownResource
+from streamexport_core.filters import parse_filters
+from streamexport_core.timestamps import format_time, parse_time
 
-FORMATS = ("csv", "xlsx")
-PHASES = ("QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED")
-FINISHED_PHASES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 BODY_FIELDS = frozenset({"resourceType", "filters", "format"})
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,255}$"  # 1-255 visible ASCII characters, e.g. a UUID
 QUEUED_MESSAGE = "Export queued. You will receive an email with the download link when ready."
-
-# Conventions shared with the operator: docs/configuration.md, "Export resource conventions".
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-OWNER_LABEL = "streamexport.io/owner"
-IDEMPOTENCY_LABEL = "streamexport.io/idempotency-key"
-CANCEL_ANNOTATION = "streamexport.io/cancel-requested"
-MANAGED_BY = "streamexport"
 
 Manifest = dict[str, Any]
 
@@ -156,8 +162,8 @@ def build_export(
         labels[IDEMPOTENCY_LABEL] = key_hash[:63]
         spec["idempotencyKey"] = key_hash
     return {
-        "apiVersion": "streamexport.io/v1",
-        "kind": "Export",
+        "apiVersion": API_VERSION,
+        "kind": KIND,
         "metadata": {"name": name, "namespace": namespace, "labels": labels},
         "spec": spec,
     }
@@ -168,7 +174,7 @@ def accepted_body(export: Manifest) -> dict[str, Any]:
     spec = export["spec"]
     return {
         "exportId": export["metadata"]["name"],
-        "status": "QUEUED",
+        "status": QUEUED,
         "estimatedRowCount": spec["estimatedRowCount"],
         "format": spec["format"],
         "message": QUEUED_MESSAGE,
@@ -178,7 +184,7 @@ def accepted_body(export: Manifest) -> dict[str, Any]:
 def phase(export: Manifest) -> str:
     """The export's phase; QUEUED until the operator has written one."""
     value = (export.get("status") or {}).get("phase")
-    return value if value in PHASES else "QUEUED"
+    return value if value in PHASES else QUEUED
 
 
 def visible_to(export: Manifest, user: User) -> bool:
@@ -201,7 +207,7 @@ def download_window(export: Manifest, now: dt.datetime, ttl: int) -> int | None:
     expires_at = parse_time(status.get("expiresAt"))
     if expires_at is not None and expires_at <= now:
         raise ExportExpired(export["metadata"]["name"], format_time(expires_at))
-    if phase(export) != "COMPLETED" or not status.get("objectKey"):
+    if phase(export) != COMPLETED or not status.get("objectKey"):
         return None
     if expires_at is None:
         return ttl
@@ -221,8 +227,8 @@ def export_body(
     current = phase(export)
     progress = status.get("progressPercentage")
     if progress is None:
-        progress = {"QUEUED": 0, "COMPLETED": 100}.get(current)
-    failed = current in ("FAILED", "CANCELLED")
+        progress = {QUEUED: 0, COMPLETED: 100}.get(current)
+    failed = current in (FAILED, CANCELLED)
     return {
         "id": metadata["name"],
         "resourceType": spec.get("resourceType"),

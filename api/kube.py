@@ -21,14 +21,10 @@ import aiohttp
 
 from api.errors import Unavailable
 from api.settings import SERVICE_ACCOUNT_DIR, Settings, SettingsError
+from streamexport_core.contract import export_api_path
 
 log = logging.getLogger("api.kube")
 
-GROUP = "streamexport.io"
-VERSION = "v1"
-PLURAL = "exports"
-API_VERSION = f"{GROUP}/{VERSION}"
-KIND = "Export"
 REQUEST_TIMEOUT_SECONDS = 10.0
 TOKEN_REREAD_SECONDS = 60.0
 
@@ -107,8 +103,9 @@ class KubeClient:
             self._session = None
 
     def _path(self, namespace: str, name: str | None = None) -> str:
-        path = f"/apis/{GROUP}/{VERSION}/namespaces/{quote(namespace, safe='')}/{PLURAL}"
-        return path if name is None else f"{path}/{quote(name, safe='')}"
+        return export_api_path(
+            quote(namespace, safe=""), None if name is None else quote(name, safe="")
+        )
 
     async def create_export(self, namespace: str, manifest: Manifest) -> Manifest:
         return await self._request("POST", self._path(namespace), body=manifest)

@@ -15,8 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from api.exports import PHASES, phase
-from exporter.query import InvalidRequest
+from api.exports import phase
+from streamexport_core.contract import PHASES
+from streamexport_core.errors import InvalidRequest
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.exports import FORMATS, IDEMPOTENCY_KEY_PATTERN, PHASES, QUEUED_MESSAGE
+from api.exports import IDEMPOTENCY_KEY_PATTERN, QUEUED_MESSAGE
 from api.listing import DEFAULT_LIMIT, MAX_LIMIT
-from exporter.catalog import Catalog, Filter, Resource
-from exporter.query import MAX_TEXT_FILTER_LENGTH
+from streamexport_core.catalog import Catalog, Filter, Resource
+from streamexport_core.contract import FORMATS, PHASES
+from streamexport_core.filters import MAX_TEXT_FILTER_LENGTH
 
 Schema = dict[str, Any]
 

@@ -24,11 +24,6 @@ from api.errors import (
     Unavailable,
 )
 from api.exports import (
-    CANCEL_ANNOTATION,
-    FINISHED_PHASES,
-    MANAGED_BY,
-    MANAGED_BY_LABEL,
-    OWNER_LABEL,
     CreateRequest,
     Manifest,
     accepted_body,
@@ -47,8 +42,15 @@ from api.kube import AlreadyExists, Conflict, KubeClient, KubeError
 from api.listing import ListQuery, page
 from api.presign import Presigner
 from api.settings import Settings
-from exporter.catalog import Catalog
-from exporter.timestamps import format_time
+from streamexport_core.catalog import Catalog
+from streamexport_core.contract import (
+    CANCEL_ANNOTATION,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    OWNER_LABEL,
+    TERMINAL_PHASES,
+)
+from streamexport_core.timestamps import format_time
 
 log = logging.getLogger("api.service")
 
@@ -180,7 +182,7 @@ class ExportService:
         for _ in range(CANCEL_ATTEMPTS):
             export = await self._visible(user, export_id)
             current = phase(export)
-            if current in FINISHED_PHASES:
+            if current in TERMINAL_PHASES:
                 raise ExportFinished(export["metadata"]["name"], current)
             metadata = export["metadata"]
             if CANCEL_ANNOTATION in (metadata.get("annotations") or {}):

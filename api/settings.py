@@ -7,7 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from exporter.environment import SERVICE_ACCOUNT_DIR, EnvReader, SettingsError, pod_namespace
+from streamexport_core.environment import (
+    SERVICE_ACCOUNT_DIR,
+    EnvReader,
+    SettingsError,
+    pod_namespace,
+)
 
 __all__ = ["SERVICE_ACCOUNT_DIR", "Settings", "SettingsError"]
 

@@ -14,7 +14,7 @@ from api.exports import parse_idempotency_key
 from api.listing import parse_list_query
 from api.middleware import METRICS_KEY, USER_ID_KEY
 from api.service import ExportService
-from exporter.query import InvalidRequest
+from streamexport_core.errors import InvalidRequest
 
 AUTH_KEY = web.AppKey("authenticator", Authenticator)
 SERVICE_KEY = web.AppKey("service", ExportService)

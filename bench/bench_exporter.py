@@ -43,8 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from devstack import demo_data, services  # noqa: E402
-from exporter import query  # noqa: E402
-from exporter.catalog import load_catalog  # noqa: E402
+from streamexport_core import filters as request_filters  # noqa: E402
+from streamexport_core import sql  # noqa: E402
+from streamexport_core.catalog import load_catalog  # noqa: E402
 
 BUCKET = "bench"
 MOTO_RSS_LIMIT = 400 * 1024 * 1024
@@ -173,16 +174,16 @@ class Bench:
         return {"startDate": "2024-01-01", "endDate": end.isoformat()}
 
     def count(self, filters: dict[str, str]) -> int:
-        parsed = query.parse_filters(self.resource, filters)
-        statement, params = query.count_query(self.resource, parsed)
+        parsed = request_filters.parse_filters(self.resource, filters)
+        statement, params = sql.count_query(self.resource, parsed)
         with psycopg.connect(self.url) as conn:
             row = conn.execute(statement, params).fetchone()
         return int(row[0]) if row else 0
 
     def copy_sql(self, filters: dict[str, str]) -> str:
         """The exporter's SELECT with its parameters bound, for psql's \\copy (one line)."""
-        parsed = query.parse_filters(self.resource, filters)
-        statement, params = query.select_query(self.resource, parsed)
+        parsed = request_filters.parse_filters(self.resource, filters)
+        statement, params = sql.select_query(self.resource, parsed)
         with psycopg.connect(self.url) as conn:
             text = psycopg.ClientCursor(conn).mogrify(statement, params)
         return " ".join(text.split())

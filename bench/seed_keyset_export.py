@@ -22,8 +22,9 @@ import psycopg
 from psycopg import sql
 
 from devstack.services import s3_client
-from exporter import query
-from exporter.catalog import load_catalog
+from streamexport_core import filters as request_filters
+from streamexport_core import sql as export_sql
+from streamexport_core.catalog import load_catalog
 
 PAGE = 1000
 PART = 8 * 1024 * 1024
@@ -31,8 +32,8 @@ PART = 8 * 1024 * 1024
 
 def main(url: str, bucket: str, key: str, endpoint: str, filters_json: str) -> int:
     resource = load_catalog().get("TRANSACTIONS")
-    filters = query.parse_filters(resource, json.loads(filters_json))
-    select, params = query.select_query(resource, filters)
+    filters = request_filters.parse_filters(resource, json.loads(filters_json))
+    select, params = export_sql.select_query(resource, filters)
     # The catalog SELECT with a keyset condition and a page limit around it.
     keyset = sql.SQL(
         "SELECT * FROM ({select}) AS page"

@@ -30,6 +30,7 @@ from exporter.settings import (
     parse_format,
     parse_size,
 )
+from streamexport_core.contract import JobEnv
 
 
 @dataclass(frozen=True)
@@ -46,66 +47,66 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option(
         "--database-url",
-        "DATABASE_URL",
+        JobEnv.DATABASE_URL,
         "libpq URL or conninfo of the database",
         required=True,
         metavar="URL",
     ),
     Option(
         "--resource-type",
-        "EXPORT_RESOURCE_TYPE",
+        JobEnv.RESOURCE_TYPE,
         "catalog entry, e.g. TRANSACTIONS",
         required=True,
         metavar="TYPE",
     ),
     Option(
         "--format",
-        "EXPORT_FORMAT",
+        JobEnv.FORMAT,
         f"output format: {' or '.join(FORMATS)}",
         "csv",
         metavar="FORMAT",
     ),
     Option(
         "--filters",
-        "EXPORT_FILTERS",
+        JobEnv.FILTERS,
         'filters as a JSON object, e.g. {"startDate": "2024-01-01", "status": "SETTLED"}',
         "{}",
         metavar="JSON",
     ),
-    Option("--bucket", "S3_BUCKET", "S3 bucket to upload to", required=True, metavar="BUCKET"),
+    Option("--bucket", JobEnv.BUCKET, "S3 bucket to upload to", required=True, metavar="BUCKET"),
     Option(
         "--object-key",
-        "EXPORT_OBJECT_KEY",
+        JobEnv.OBJECT_KEY,
         "S3 object key (default: exports/<export id>/<file name>)",
         metavar="KEY",
     ),
     Option(
         "--export-id",
-        "EXPORT_NAME",
+        JobEnv.EXPORT_NAME,
         "the export's name, on every log line (default: a new UUID)",
         metavar="NAME",
     ),
     Option(
         "--export-namespace",
-        "EXPORT_NAMESPACE",
+        JobEnv.EXPORT_NAMESPACE,
         "the Export resource's namespace",
         metavar="NAMESPACE",
     ),
     Option(
         "--s3-endpoint-url",
-        "S3_ENDPOINT_URL",
+        JobEnv.S3_ENDPOINT_URL,
         "S3 endpoint of an S3-compatible store, path-style addressing (default: AWS)",
         metavar="URL",
     ),
     Option(
         "--s3-region",
-        "AWS_REGION",
+        JobEnv.AWS_REGION,
         "S3 region (default: $AWS_DEFAULT_REGION, else us-east-1)",
         metavar="REGION",
     ),
     Option(
         "--part-size",
-        "EXPORT_PART_SIZE",
+        JobEnv.PART_SIZE,
         "multipart part size, bytes or e.g. 8MiB, 16Mi, 10MB; 5MiB to 5GiB",
         "8MiB",
         metavar="SIZE",
@@ -126,7 +127,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--termination-message-path",
-        "TERMINATION_MESSAGE_PATH",
+        JobEnv.TERMINATION_MESSAGE_PATH,
         "file for the result JSON; empty for none (default: /dev/termination-log if writable)",
         metavar="PATH",
     ),
@@ -153,7 +154,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--catalog",
-        "STREAMEXPORT_CATALOG",
+        JobEnv.CATALOG,
         "resource catalog YAML (default: the packaged catalog)",
         metavar="PATH",
     ),
@@ -166,7 +167,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--log-level",
-        "EXPORT_LOG_LEVEL",
+        JobEnv.LOG_LEVEL,
         "debug, info, warning or error",
         "info",
         metavar="LEVEL",
@@ -324,9 +325,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     """Run one export; returns the exit code. Never lets a traceback escape."""
     environ = os.environ if environ is None else environ
     # Until the settings are parsed, log with what the environment says.
-    export_id = environ.get("EXPORT_NAME") or "-"
-    termination_path = _termination_path(environ.get("TERMINATION_MESSAGE_PATH"))
-    level = environ.get("EXPORT_LOG_LEVEL", "info").strip().lower()
+    export_id = environ.get(JobEnv.EXPORT_NAME) or "-"
+    termination_path = _termination_path(environ.get(JobEnv.TERMINATION_MESSAGE_PATH))
+    level = environ.get(JobEnv.LOG_LEVEL, "info").strip().lower()
     logs.configure(export_id, level if level in _LEVELS else "info")
     log = logs.get_logger("exporter")
     try:
@@ -337,7 +338,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         logs.configure(export_id, settings.log_level)
 
         from exporter.export import run
-        from exporter.progress import build_reporter
+        from exporter.kube_progress import build_reporter
 
         result = run(settings, build_reporter())
     except SystemExit as exc:  # --help

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EXIT_OK = 0
-EXIT_RETRYABLE = 1
-EXIT_PERMANENT = 2
+from streamexport_core.contract import EXIT_OK, EXIT_PERMANENT, EXIT_RETRYABLE
+from streamexport_core.errors import CatalogError, InvalidRequest, SettingsError
+
+__all__ = ["EXIT_OK", "EXIT_PERMANENT", "EXIT_RETRYABLE", "Failure", "classify"]
 
 
 class ExportError(Exception):
@@ -58,9 +59,6 @@ def one_line(text: str, limit: int = 1000) -> str:
 
 def classify(exc: BaseException) -> Failure:
     """Map any exception to the exit code, reason and one-line message."""
-    from exporter.catalog import CatalogError
-    from exporter.query import InvalidRequest
-    from exporter.settings import SettingsError
 
     if isinstance(exc, Terminated):
         return Failure(128 + exc.signum, "Terminated", str(exc))

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from exporter import query
-from exporter.catalog import Resource, load_catalog
 from exporter.errors import ExportError, TooManyRows
 from exporter.logs import get_logger
 from exporter.progress import ProgressReporter, Throttled
@@ -22,6 +20,8 @@ from exporter.settings import Settings
 from exporter.source import Snapshot
 from exporter.upload import ObjectTarget, ObjectWriter, S3Client, UploadOutcome, make_s3_client
 from exporter.writers import XLSX_MAX_ROWS, CsvBlockWriter
+from streamexport_core import filters as request_filters
+from streamexport_core.catalog import Resource, load_catalog
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -38,10 +38,12 @@ class Plan:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.resource: Resource = load_catalog(settings.catalog).get(settings.resource_type)
-        self.filters: dict[str, Any] = query.parse_filters(self.resource, settings.filters)
+        self.filters: dict[str, Any] = request_filters.parse_filters(
+            self.resource, settings.filters
+        )
         self.gzip = settings.gzip and settings.format == "csv"
         self.bom = settings.bom and settings.format == "csv"
-        self.file_name = query.file_name(
+        self.file_name = request_filters.file_name(
             self.resource, self.filters, settings.format, gzip=self.gzip
         )
         self.object_key = settings.object_key or f"exports/{settings.export_id}/{self.file_name}"

@@ -6,9 +6,7 @@ thread of its own so that the export never waits on the API; the final report is
 synchronously (briefly) so that it is not lost at exit. Stdlib HTTP only: no Kubernetes client
 import in the exporter. A failing API is logged once and never fails the export.
 
-Wiring (exporter/progress.py `build_reporter`)::
-
-    return kube_progress.from_env(LogReporter())
+Wiring: `build_reporter()` (what `python -m exporter` uses).
 """
 
 from __future__ import annotations
@@ -27,7 +25,8 @@ from typing import Any
 from urllib.parse import quote
 
 from exporter.logs import get_logger
-from exporter.progress import Progress, ProgressReporter
+from exporter.progress import LogReporter, Progress, ProgressReporter
+from streamexport_core.contract import JobEnv, export_api_path
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 DEFAULT_MIN_INTERVAL = 3.0
@@ -48,14 +47,11 @@ class ApiTarget:
 def target_from_env(env: Mapping[str, str]) -> ApiTarget | None:
     """`KUBERNETES_API_URL`, else the pod's service account; None when neither is available
     or the export's name and namespace are unknown (a run from the command line)."""
-    name, namespace = env.get("EXPORT_NAME", ""), env.get("EXPORT_NAMESPACE", "")
+    name, namespace = env.get(JobEnv.EXPORT_NAME, ""), env.get(JobEnv.EXPORT_NAMESPACE, "")
     if not name or not namespace:
         return None
-    path = (
-        f"/apis/streamexport.io/v1/namespaces/{quote(namespace, safe='')}"
-        f"/exports/{quote(name, safe='')}/status"
-    )
-    url = env.get("KUBERNETES_API_URL", "").strip().rstrip("/")
+    path = export_api_path(quote(namespace, safe=""), quote(name, safe="")) + "/status"
+    url = env.get(JobEnv.KUBERNETES_API_URL, "").strip().rstrip("/")
     if url:
         return ApiTarget(status_url=url + path)
     host = env.get("KUBERNETES_SERVICE_HOST", "")
@@ -197,3 +193,9 @@ def from_env(
     if target is None:
         return inner
     return KubeStatusReporter(target, inner, **kwargs)
+
+
+def build_reporter() -> ProgressReporter:
+    """Logs, plus the Export's status when a Kubernetes API and the export's name and
+    namespace are known."""
+    return from_env(LogReporter())

@@ -87,10 +87,3 @@ class Throttled:
                 get_logger("exporter.progress").warning("progress_report_failed", error=exc)
             self._failed = True
 
-
-def build_reporter() -> ProgressReporter:
-    """Logs, plus the Export's status when a Kubernetes API and the export's name and
-    namespace are known (`exporter.kube_progress`)."""
-    from exporter import kube_progress
-
-    return kube_progress.from_env(LogReporter())

@@ -6,10 +6,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-Format = Literal["csv", "xlsx"]
-FORMATS: tuple[Format, ...] = ("csv", "xlsx")
+from streamexport_core.contract import FORMATS, Format
+from streamexport_core.errors import SettingsError
+
+__all__ = [
+    "FORMATS",
+    "Format",
+    "Settings",
+    "SettingsError",
+    "parse_bool",
+    "parse_format",
+    "parse_size",
+]
+
 
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
 MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
@@ -34,10 +45,6 @@ _UNITS = {
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
-
-
-class SettingsError(ValueError):
-    """A flag or environment variable has a value the exporter cannot use (exit code 2)."""
 
 
 @dataclass(frozen=True)

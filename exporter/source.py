@@ -16,8 +16,8 @@ from typing import Any, Self
 import psycopg
 from psycopg import IsolationLevel, pq
 
-from exporter import query
-from exporter.catalog import Resource
+from streamexport_core import sql as query
+from streamexport_core.catalog import Resource
 
 CURSOR_NAME = "streamexport"
 CURSOR_ITERSIZE = 5000

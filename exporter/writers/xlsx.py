@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from exporter.catalog import Column
+from streamexport_core.catalog import Column
 
 XLSX_MAX_ROWS = 1_048_575  # 1,048,576 rows per sheet, minus the header
 MAX_EXACT_INTEGER = 10**15  # Excel keeps 15 significant digits

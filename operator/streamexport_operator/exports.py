@@ -1,30 +1,59 @@
-"""Names shared with the API (docs/configuration.md) and small accessors on an Export's body."""
+"""The contract's names (`streamexport_core.contract`) and small accessors on an Export's body."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, cast
+from typing import Any, cast
 
 import kopf
 
-GROUP: Final = "streamexport.io"
-VERSION: Final = "v1"
-PLURAL: Final = "exports"
-API_VERSION: Final = f"{GROUP}/{VERSION}"
-KIND: Final = "Export"
+from streamexport_core.contract import (
+    API_VERSION,
+    CANCEL_ANNOTATION,
+    CANCELLED,
+    COMPLETED,
+    EXPORT_LABEL,
+    FAILED,
+    GROUP,
+    KIND,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    OWNER_LABEL,
+    PLURAL,
+    PROCESSING,
+    QUEUED,
+    TERMINAL_PHASES,
+    VERSION,
+)
 
-MANAGED_BY_LABEL: Final = "app.kubernetes.io/managed-by"
-MANAGED_BY: Final = "streamexport"
-OWNER_LABEL: Final = "streamexport.io/owner"
-EXPORT_LABEL: Final = "streamexport.io/export"
-CANCEL_ANNOTATION: Final = "streamexport.io/cancel-requested"
-
-QUEUED: Final = "QUEUED"
-PROCESSING: Final = "PROCESSING"
-COMPLETED: Final = "COMPLETED"
-FAILED: Final = "FAILED"
-CANCELLED: Final = "CANCELLED"
-TERMINAL_PHASES: Final = frozenset({COMPLETED, FAILED, CANCELLED})
+__all__ = [
+    "API_VERSION",
+    "CANCELLED",
+    "CANCEL_ANNOTATION",
+    "COMPLETED",
+    "EXPORT_LABEL",
+    "FAILED",
+    "GROUP",
+    "KIND",
+    "MANAGED_BY",
+    "MANAGED_BY_LABEL",
+    "OWNER_LABEL",
+    "PLURAL",
+    "PROCESSING",
+    "QUEUED",
+    "TERMINAL_PHASES",
+    "VERSION",
+    "Body",
+    "Key",
+    "as_body",
+    "cancel_requested",
+    "is_deleting",
+    "is_terminal",
+    "key_of",
+    "owner_of",
+    "phase_of",
+    "wants_email",
+]
 
 Body = Mapping[str, Any]
 Key = tuple[str, str]

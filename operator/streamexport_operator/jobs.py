@@ -7,6 +7,7 @@ from typing import Any
 
 import kopf
 
+from streamexport_core.contract import EXIT_PERMANENT, JobEnv
 from streamexport_operator.exports import (
     EXPORT_LABEL,
     MANAGED_BY,
@@ -21,7 +22,7 @@ from streamexport_operator.settings import Settings
 CONTAINER_NAME = "exporter"
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 # Exit codes of the exporter (docs/configuration.md): 2 = can never succeed.
-EXIT_INVALID_REQUEST = 2
+EXIT_INVALID_REQUEST = EXIT_PERMANENT
 # 128 + SIGKILL: what a container killed by the kernel's OOM killer exits with. Retrying the
 # same export under the same memory limit would only be killed again, so it fails the Job.
 EXIT_OOM_KILLED = 137
@@ -58,21 +59,21 @@ def exporter_env(export: Body, settings: Settings, key: str) -> list[dict[str, A
     credentials only as references to Secrets."""
     meta, spec = export["metadata"], export["spec"]
     plain: dict[str, str | None] = {
-        "EXPORT_NAME": meta["name"],
-        "EXPORT_NAMESPACE": meta["namespace"],
-        "EXPORT_RESOURCE_TYPE": spec["resourceType"],
-        "EXPORT_FORMAT": spec["format"],
-        "EXPORT_FILTERS": json.dumps(spec.get("filters") or {}, sort_keys=True),
-        "EXPORT_ESTIMATED_ROWS": str(int(spec.get("estimatedRowCount") or 0)),
-        "S3_BUCKET": settings.s3_bucket,
-        "EXPORT_OBJECT_KEY": key,
-        "S3_ENDPOINT_URL": settings.s3_endpoint_url,
-        "AWS_REGION": settings.aws_region,
-        "EXPORT_PART_SIZE": settings.export_part_size,
-        "TERMINATION_MESSAGE_PATH": TERMINATION_MESSAGE_PATH,
-        "KUBERNETES_API_URL": settings.kubernetes_api_url,
-        "EXPORT_LOG_LEVEL": settings.log_level.lower(),
-        "STREAMEXPORT_CATALOG": (
+        JobEnv.EXPORT_NAME: meta["name"],
+        JobEnv.EXPORT_NAMESPACE: meta["namespace"],
+        JobEnv.RESOURCE_TYPE: spec["resourceType"],
+        JobEnv.FORMAT: spec["format"],
+        JobEnv.FILTERS: json.dumps(spec.get("filters") or {}, sort_keys=True),
+        JobEnv.ESTIMATED_ROWS: str(int(spec.get("estimatedRowCount") or 0)),
+        JobEnv.BUCKET: settings.s3_bucket,
+        JobEnv.OBJECT_KEY: key,
+        JobEnv.S3_ENDPOINT_URL: settings.s3_endpoint_url,
+        JobEnv.AWS_REGION: settings.aws_region,
+        JobEnv.PART_SIZE: settings.export_part_size,
+        JobEnv.TERMINATION_MESSAGE_PATH: TERMINATION_MESSAGE_PATH,
+        JobEnv.KUBERNETES_API_URL: settings.kubernetes_api_url,
+        JobEnv.LOG_LEVEL: settings.log_level.lower(),
+        JobEnv.CATALOG: (
             f"{CATALOG_DIR}/{settings.exporter_catalog_key}"
             if settings.exporter_catalog_configmap
             else None
@@ -83,8 +84,8 @@ def exporter_env(export: Body, settings: Settings, key: str) -> list[dict[str, A
     env: list[dict[str, Any]] = [
         {"name": name, "value": value} for name, value in plain.items() if value is not None
     ]
-    env.append(_secret_env("DATABASE_URL", settings.exporter_database_secret, optional=False))
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+    env.append(_secret_env(JobEnv.DATABASE_URL, settings.exporter_database_secret, optional=False))
+    for name in (JobEnv.AWS_ACCESS_KEY_ID, JobEnv.AWS_SECRET_ACCESS_KEY):
         # Optional: without them the pod's IAM role (e.g. IRSA) is used.
         env.append(_secret_env(name, settings.exporter_s3_secret, optional=True))
     return env

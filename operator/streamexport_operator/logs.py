@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from streamexport_core.contract import API_VERSION, KIND
+
 _logger = logging.getLogger("streamexport.operator")
 
 
@@ -15,8 +17,8 @@ def export_logger(namespace: str, name: str) -> logging.LoggerAdapter[Any]:
     (phase changes post their own Events).
     """
     ref = {
-        "apiVersion": "streamexport.io/v1",
-        "kind": "Export",
+        "apiVersion": API_VERSION,
+        "kind": KIND,
         "namespace": namespace,
         "name": name,
     }

@@ -1,4 +1,4 @@
-"""The export's file name, from the same catalog and rules as the exporter's (exporter/query.py).
+"""The export's file name, from the catalog and rules the exporter uses (streamexport_core.filters).
 
 The operator names the object (`EXPORT_OBJECT_KEY`) before the Job exists, so that the key is
 deterministic across retries; a spec the catalog rejects is an InvalidRequest without a Job.
@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.catalog import Catalog, load_catalog
-from exporter.query import InvalidRequest, file_name, parse_filters
+from streamexport_core.catalog import Catalog, load_catalog
+from streamexport_core.errors import InvalidRequest
+from streamexport_core.filters import file_name, parse_filters
 
 
 class Rejected(ValueError):

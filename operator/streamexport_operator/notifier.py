@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 import kopf
 
-from exporter.timestamps import format_time, parse_time
+from streamexport_core.timestamps import format_time, parse_time
 from streamexport_operator import metrics
 from streamexport_operator.exports import (
     COMPLETED,

@@ -12,7 +12,7 @@ from typing import Any
 
 import kopf
 
-from exporter.timestamps import parse_time
+from streamexport_core.timestamps import parse_time
 from streamexport_operator import metrics
 from streamexport_operator.admission import Candidate, admit
 from streamexport_operator.exports import (

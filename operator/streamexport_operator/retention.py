@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from exporter.timestamps import parse_time
+from streamexport_core.timestamps import parse_time
 from streamexport_operator.exports import TERMINAL_PHASES
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from exporter.environment import EnvReader, SettingsError, pod_namespace
+from streamexport_core.environment import EnvReader, SettingsError, pod_namespace
 
 __all__ = ["MAX_PRESIGN_SECONDS", "Settings", "SettingsError"]
 

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.timestamps import format_time, parse_time
+from streamexport_core.contract import JobEnv
+from streamexport_core.timestamps import format_time, parse_time
 from streamexport_operator.exports import (
     CANCELLED,
     COMPLETED,
@@ -151,7 +152,7 @@ def _cancelled(now: dt.datetime, message: str) -> dict[str, Any]:
 def _result(job: Body, pods: Sequence[Body]) -> dict[str, Any]:
     """The exporter's result, from the termination message of the pod that succeeded."""
     result: dict[str, Any] = {}
-    key = job_env(job).get("EXPORT_OBJECT_KEY")
+    key = job_env(job).get(JobEnv.OBJECT_KEY)
     if key:
         result["objectKey"] = key
     succeeded = [t for t in map(termination_of, pods) if t is not None and t.exit_code == 0]

@@ -16,7 +16,7 @@ from typing import Any
 import kopf
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-from exporter.timestamps import format_time
+from streamexport_core.timestamps import format_time
 from streamexport_operator import metrics
 from streamexport_operator.exports import (
     CANCELLED,

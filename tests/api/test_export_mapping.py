@@ -17,7 +17,7 @@ from api.exports import (
     idempotent_name,
     parse_create_body,
 )
-from exporter.catalog import load_catalog
+from streamexport_core.catalog import load_catalog
 
 CATALOG = load_catalog()
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)

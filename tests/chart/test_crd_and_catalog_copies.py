@@ -1,6 +1,6 @@
 """The chart ships exact copies of the project's single sources: the Export CRD (crds/) and
-the default resource catalog (exporter/catalog.yaml). Helm cannot read outside the chart and a
-symlink does not survive `helm package`, so the copies are checked here."""
+the default resource catalog (core/streamexport_core/catalog.yaml). Helm cannot read
+outside the chart and a symlink does not survive `helm package`, so the copies are checked here."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 from chart_helpers import CHART_DIR, ROOT, Rendered
 
 PROJECT_CRDS = ROOT / "crds"
-CATALOG = ROOT / "exporter" / "catalog.yaml"
+CATALOG = ROOT / "core" / "streamexport_core" / "catalog.yaml"
 
 
 def test_every_project_crd_has_an_identical_copy_in_the_chart() -> None:
@@ -34,8 +34,8 @@ def test_chart_crds_are_the_project_crds_plus_kopf_peering(chart: helm_python.Ch
 def test_catalog_copy_is_identical() -> None:
     copy = CHART_DIR / "files" / "catalog.yaml"
     assert copy.read_bytes() == CATALOG.read_bytes(), (
-        "charts/streamexport/files/catalog.yaml differs from exporter/catalog.yaml: "
-        "cp exporter/catalog.yaml charts/streamexport/files/"
+        "charts/streamexport/files/catalog.yaml differs from core/streamexport_core/catalog.yaml: "
+        "cp core/streamexport_core/catalog.yaml charts/streamexport/files/"
     )
 
 

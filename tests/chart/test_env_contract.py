@@ -12,10 +12,10 @@ from typing import Any
 import kubernetes_validate
 import pytest
 from chart_helpers import KUBE_VERSIONS, NAMESPACE, Obj, Rendered, container_env, pod_templates
-from streamexport_operator.jobs import build_job, object_key
-from streamexport_operator.settings import Settings as OperatorSettings
 
 from api.settings import Settings as ApiSettings
+from streamexport_operator.jobs import build_job, object_key
+from streamexport_operator.settings import Settings as OperatorSettings
 
 TMP = "/tmp"  # noqa: S108 - the mount path under test, not a file this test writes
 # Stands in for every Secret value (long enough for an HS256 key).

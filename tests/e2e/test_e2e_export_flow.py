@@ -15,8 +15,9 @@ from openpyxl import load_workbook
 
 from devstack.mailsink import read_messages
 from devstack.stack import Stack
-from exporter.catalog import load_catalog
-from exporter.query import copy_query, parse_filters, select_query
+from streamexport_core.catalog import load_catalog
+from streamexport_core.filters import parse_filters
+from streamexport_core.sql import copy_query, select_query
 
 TRANSACTIONS = load_catalog().get("TRANSACTIONS")
 FILTERS = {"startDate": "2024-03-01", "endDate": "2024-03-31"}

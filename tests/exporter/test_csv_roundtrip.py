@@ -9,7 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from exporter.query import FORMULA_TRIGGERS
+from streamexport_core.sql import FORMULA_TRIGGERS
 
 HEADER = [
     "ID",

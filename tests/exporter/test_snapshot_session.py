@@ -7,8 +7,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from exporter.catalog import load_catalog
 from exporter.source import Snapshot
+from streamexport_core.catalog import load_catalog
 
 TRANSACTIONS = load_catalog().get("TRANSACTIONS")
 

@@ -11,8 +11,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from exporter.catalog import Column
 from exporter.writers import write_xlsx, xlsx
+from streamexport_core.catalog import Column
 
 COLUMNS = (
     Column("id", "ID", "integer"),

@@ -9,7 +9,7 @@ from typing import Any
 
 import openpyxl
 
-from exporter.query import FORMULA_TRIGGERS
+from streamexport_core.sql import FORMULA_TRIGGERS
 
 HEADER = (
     "ID",

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 from opharness import CRD, OperatorThread, SmtpServer
-from streamexport_operator.kube import Endpoint, KubeClient
-from streamexport_operator.settings import Settings
 
 from devstack.kubeapi import ThreadedKubeAPI
 from devstack.services import DUMMY_CREDENTIALS, MotoThread
+from streamexport_operator.kube import Endpoint, KubeClient
+from streamexport_operator.settings import Settings
 
 
 @pytest.fixture

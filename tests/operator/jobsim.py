@@ -12,10 +12,10 @@ from email.message import EmailMessage
 from typing import Any, TypeVar
 
 import polling
-from streamexport_operator.kube import KubeClient, export_path, job_path, path_of, pods_path
 
 from devstack.jobrunner.jobstatus import PodOutcome, decide, job_status, now_rfc3339
 from devstack.jobrunner.pods import build_pod
+from streamexport_operator.kube import KubeClient, export_path, job_path, path_of, pods_path
 
 T = TypeVar("T")
 NAMESPACE = "default"

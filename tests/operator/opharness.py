@@ -9,11 +9,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from streamexport_operator.__main__ import run
-from streamexport_operator.settings import Settings
 
 from devstack import mailsink
 from devstack.services import free_port
+from streamexport_operator.__main__ import run
+from streamexport_operator.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT / "crds" / "exports.streamexport.io.yaml"

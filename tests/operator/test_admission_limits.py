@@ -15,6 +15,7 @@ from jobsim import (
     wait_phase,
 )
 from opharness import OperatorThread
+
 from streamexport_operator.kube import KubeClient
 
 Start = Callable[..., OperatorThread]

@@ -21,6 +21,7 @@ from jobsim import (
     wait_phase,
 )
 from opharness import OperatorThread, SmtpServer
+
 from streamexport_operator.kube import KubeClient, export_path, job_path, pods_path
 
 Start = Callable[..., OperatorThread]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from streamexport_operator.notify import build_message, email_context, render_email
 
 

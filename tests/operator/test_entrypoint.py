@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from jobsim import create_export, eventually, wait_for_job
 from opharness import ROOT
-from streamexport_operator.kube import KubeClient
 
 from devstack.kubeapi import ThreadedKubeAPI
 from devstack.services import DUMMY_CREDENTIALS, MotoThread, free_port
+from streamexport_operator.kube import KubeClient
 
 BASE_ENV = {
     "PATH": os.environ.get("PATH", ""),

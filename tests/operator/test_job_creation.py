@@ -15,6 +15,7 @@ from jobsim import (
     wait_phase,
 )
 from opharness import OperatorThread, SmtpServer
+
 from streamexport_operator.jobs import build_job
 from streamexport_operator.kube import KubeClient, export_path
 from streamexport_operator.settings import Settings

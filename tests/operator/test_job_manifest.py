@@ -8,6 +8,7 @@ from typing import Any
 
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
+
 from streamexport_operator.jobs import build_job, object_key
 from streamexport_operator.settings import Settings
 

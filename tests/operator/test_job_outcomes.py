@@ -23,10 +23,10 @@ from jobsim import (
     wait_phase,
 )
 from opharness import OperatorThread, SmtpServer
-from streamexport_operator.kube import KubeClient
-from streamexport_operator.metrics import REGISTRY
 
 from devstack.services import free_port
+from streamexport_operator.kube import KubeClient
+from streamexport_operator.metrics import REGISTRY
 
 Start = Callable[..., OperatorThread]
 CONTENT = b"ID,Created At,Amount\n1,2024-01-01 00:00:00+00,12.50\n"

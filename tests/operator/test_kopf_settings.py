@@ -7,6 +7,7 @@ import dataclasses
 
 import kopf
 import pytest
+
 from streamexport_operator.__main__ import MAX_RANDOM_PRIORITY, peering_priority
 from streamexport_operator.kopfsettings import configure
 from streamexport_operator.settings import Settings

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from jobsim import create_export, wait_for_job
 from opharness import OperatorThread
+
 from streamexport_operator.kube import KubeClient
 
 Start = Callable[..., OperatorThread]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from streamexport_operator.notifier import needs_email, retry_delay
 from streamexport_operator.settings import Settings
 

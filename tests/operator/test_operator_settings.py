@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from streamexport_operator.settings import Settings, SettingsError
 
 REQUIRED = {"EXPORTER_IMAGE": "registry.example.com/exporter:1.0", "S3_BUCKET": "exports"}

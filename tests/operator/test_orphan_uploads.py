@@ -18,12 +18,12 @@ from jobsim import (
     wait_phase,
 )
 from opharness import OperatorThread
-from streamexport_operator.kube import KubeClient, export_path, job_path
-from streamexport_operator.metrics import REGISTRY
-from streamexport_operator.uploads import abort_incomplete_uploads
 
 from devstack.faultproxy import FaultProxy
 from devstack.services import MotoThread
+from streamexport_operator.kube import KubeClient, export_path, job_path
+from streamexport_operator.metrics import REGISTRY
+from streamexport_operator.uploads import abort_incomplete_uploads
 
 Start = Callable[..., OperatorThread]
 CANCEL = "streamexport.io/cancel-requested"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from jobsim import NAMESPACE, create_export, eventually, wait_for_job
 from opharness import CRD, ROOT, OperatorThread
-from streamexport_operator.kube import KubeClient, path_of
 
 from devstack.kubeapi import ThreadedKubeAPI
+from streamexport_operator.kube import KubeClient, path_of
 
 Start = Callable[..., OperatorThread]
 PEERING_CRDS = ROOT / "charts" / "streamexport" / "crds" / "kopf-peering.yaml"

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from jobsim import NAMESPACE, create_export, eventually, get_export
-from streamexport_operator.kube import KubeClient
 
 from devstack.kubeapi import ThreadedKubeAPI
 from exporter.kube_progress import KubeStatusReporter, from_env, target_from_env
 from exporter.progress import LogReporter, Progress, Throttled
+from streamexport_operator.kube import KubeClient
 
 
 class Recorder:

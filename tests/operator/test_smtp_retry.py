@@ -8,6 +8,7 @@ from typing import Any
 
 from jobsim import JobController, create_export, eventually, get_export, result_message
 from opharness import OperatorThread, SmtpServer
+
 from streamexport_operator.kube import KubeClient
 from streamexport_operator.metrics import NOTIFICATION_FAILURES
 

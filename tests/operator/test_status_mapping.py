@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+
 from streamexport_operator.jobs import build_job
 from streamexport_operator.settings import Settings
 from streamexport_operator.status import export_status, exporter_message, status_patch

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from streamexport_operator.uploads import exporter_may_run, needs_upload_cleanup
 
 FAILED_JOB = {"status": {"conditions": [{"type": "Failed", "status": "True"}]}}

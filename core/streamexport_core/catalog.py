@@ -15,21 +15,22 @@ from typing import Any, Literal, cast, get_args
 
 import yaml
 
+from streamexport_core.contract import JobEnv
+from streamexport_core.errors import CatalogError, UnknownResource
+
+__all__ = ["Catalog", "CatalogError", "Column", "Filter", "Resource", "load_catalog"]
+
 ColumnType = Literal["integer", "decimal", "text", "timestamp", "date", "boolean"]
 FilterOperator = Literal["eq", "dateFrom", "dateTo"]
 FilterType = Literal["date", "enum", "text", "integer"]
 
 DEFAULT_CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
-CATALOG_ENV = "STREAMEXPORT_CATALOG"
+CATALOG_ENV = JobEnv.CATALOG
 
 _RESOURCE_TYPE = re.compile(r"^[A-Z][A-Z0-9_]{0,62}$")
 _SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
 _FILTER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 _FILE_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-
-
-class CatalogError(ValueError):
-    """The catalog file is missing, unreadable or invalid."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,6 @@ class Catalog:
 
     def get(self, resource_type: str) -> Resource:
         """The entry for `resource_type`; `UnknownResource` (a 400 / exit 2) if there is none."""
-        from exporter.query import UnknownResource
-
         try:
             return self.resources[resource_type]
         except (KeyError, TypeError):

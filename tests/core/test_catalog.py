@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from exporter.catalog import CatalogError, load_catalog, parse_catalog
-from exporter.query import UnknownResource
+from streamexport_core.catalog import CatalogError, load_catalog, parse_catalog
+from streamexport_core.errors import UnknownResource
 
 
 def _catalog(**overrides: Any) -> dict[str, Any]:

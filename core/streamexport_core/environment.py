@@ -1,7 +1,6 @@
 """Typed reading of settings from environment variables, shared by the API and the operator.
 
 Every error names its variable, so a pod that cannot start says exactly what to fix.
-Lives beside the catalog because both control-plane images already ship this package.
 """
 
 from __future__ import annotations
@@ -10,13 +9,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
+from streamexport_core.errors import SettingsError
+
+__all__ = ["SERVICE_ACCOUNT_DIR", "EnvReader", "SettingsError", "pod_namespace"]
+
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 _N = TypeVar("_N", int, float)
-
-
-class SettingsError(ValueError):
-    """A missing or malformed environment variable; the message names it."""
 
 
 def pod_namespace() -> str:

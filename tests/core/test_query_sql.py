@@ -6,15 +6,10 @@ import datetime as dt
 
 import pytest
 
-from exporter.catalog import load_catalog
-from exporter.query import (
-    InvalidRequest,
-    copy_query,
-    count_query,
-    file_name,
-    parse_filters,
-    select_query,
-)
+from streamexport_core.catalog import load_catalog
+from streamexport_core.errors import InvalidRequest
+from streamexport_core.filters import file_name, parse_filters
+from streamexport_core.sql import copy_query, count_query, select_query
 
 TRANSACTIONS = load_catalog().get("TRANSACTIONS")
 
