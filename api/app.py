@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -16,12 +17,14 @@ from api.openapi import openapi_document
 from api.presign import Presigner
 from api.routes import setup_routes
 from api.service import ExportService
-from api.settings import Settings
+from api.settings import Settings, SettingsError
 from api.views import AUTH_KEY, OPENAPI_KEY, SERVICE_KEY
 from streamexport_core.catalog import Catalog, load_catalog
 
 # A create body is a few hundred bytes; anything near this is not a request we want.
 MAX_BODY_BYTES = 64 * 1024
+
+log = logging.getLogger("api.app")
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 CATALOG_KEY = web.AppKey("catalog", Catalog)
@@ -34,6 +37,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=MAX_BODY_BYTES,
     )
     catalog = load_catalog(settings.catalog_path)
+    _check_scopes(settings, catalog)
     app[SETTINGS_KEY] = settings
     app[CATALOG_KEY] = catalog
     app[METRICS_KEY] = Metrics()
@@ -44,8 +48,23 @@ def create_app(settings: Settings) -> web.Application:
     return app
 
 
+def _check_scopes(settings: Settings, catalog: Catalog) -> None:
+    unknown = sorted(settings.admin_unscoped_resources - set(catalog.resources))
+    if unknown:
+        raise SettingsError(
+            f"ADMIN_UNSCOPED_RESOURCES names {', '.join(unknown)}, not in the catalog"
+            f" ({', '.join(catalog.resource_types)})"
+        )
+
+
 async def _service(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
+    if open_resources := app[CATALOG_KEY].open_resources:
+        # Loud on purpose, once at start-up: every authenticated user reads every row of these.
+        log.warning(
+            "catalog resources without a row scope are open to every authenticated user",
+            extra={"open_resources": ",".join(open_resources)},
+        )
     kube = KubeClient.from_settings(settings)
     presigner = await Presigner.create(settings)
     counter = RowCounter(settings)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -20,6 +21,8 @@ class User:
     id: str
     email: str
     roles: frozenset[str]
+    # Every verified claim, for row-level scope bindings (api.scoping); not compared.
+    claims: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_super_admin(self) -> bool:
@@ -91,4 +94,4 @@ def _user_from_claims(claims: dict[str, Any]) -> User:
         raise Unauthenticated("Token claim 'email' must be an email address", token_given=True)
     if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
         raise Unauthenticated("Token claim 'roles' must be a list of strings", token_given=True)
-    return User(id=sub, email=email, roles=frozenset(roles))
+    return User(id=sub, email=email, roles=frozenset(roles), claims=claims)

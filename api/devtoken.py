@@ -1,5 +1,8 @@
 """Mint a development token for the API: `python -m api.devtoken --sub U --email E`.
 
+`--merchant-id 7` (repeat for a list) or `--claim name=value` (a JSON value, else a
+string) adds the claims that the catalog's row scopes read, e.g. `merchantId`.
+
 Signs an HS256 JWT with `JWT_SECRET` (and `JWT_ISSUER` / `JWT_AUDIENCE` when set, else the
 API's defaults) and prints it, for `curl -H "Authorization: Bearer $(python -m api.devtoken ...)"`.
 Production tokens come from the identity provider, never from this command.
@@ -8,10 +11,12 @@ Production tokens come from the identity provider, never from this command.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import jwt
 
@@ -28,10 +33,13 @@ def mint_token(
     issuer: str = "streamexport",
     audience: str = "streamexport-api",
     now: float | None = None,
+    extra_claims: Mapping[str, Any] | None = None,
 ) -> str:
-    """An HS256 token with the claims the API reads (`sub`, `email`, `roles`)."""
+    """An HS256 token with the claims the API reads (`sub`, `email`, `roles`), plus
+    `extra_claims` (e.g. `{"merchantId": 7}` for a scoped resource)."""
     issued = int(time.time() if now is None else now)
     claims = {
+        **(extra_claims or {}),
         "sub": sub,
         "email": email,
         "roles": list(roles),
@@ -60,8 +68,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="a role, e.g. SUPER_ADMIN (sees every export); repeat for several",
     )
+    parser.add_argument(
+        "--merchant-id",
+        action="append",
+        type=int,
+        default=[],
+        help="a merchant id for the 'merchantId' claim (TRANSACTIONS' row scope in the"
+        " packaged catalog); repeat for a list",
+    )
+    parser.add_argument(
+        "--claim",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any other claim, e.g. tenant=acme or merchantId=[1,2] (VALUE is JSON if it"
+        " parses, else a string); repeat for several",
+    )
     parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (3600)")
     args = parser.parse_args(argv)
+    extra = _claims(parser, args.claim)
+    if args.merchant_id:
+        ids = args.merchant_id
+        extra["merchantId"] = ids[0] if len(ids) == 1 else ids
     secret = os.environ.get("JWT_SECRET", "")
     if len(secret.encode()) < MIN_SECRET_BYTES:
         print(f"JWT_SECRET must be set to at least {MIN_SECRET_BYTES} bytes", file=sys.stderr)
@@ -77,9 +105,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             ttl=args.ttl,
             issuer=os.environ.get("JWT_ISSUER") or "streamexport",
             audience=os.environ.get("JWT_AUDIENCE") or "streamexport-api",
+            extra_claims=extra,
         )
     )
     return 0
+
+
+# Set from the options above, or by the token's verification: --claim may not override them.
+_RESERVED = frozenset({"sub", "email", "roles", "iss", "aud", "iat", "exp", "nbf", "jti"})
+
+
+def _claims(parser: argparse.ArgumentParser, items: Sequence[str]) -> dict[str, Any]:
+    claims: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            parser.error(f"--claim {item!r} must be NAME=VALUE")
+        if name in _RESERVED:
+            parser.error(f"--claim cannot set {name!r}; use its own option")
+        try:
+            claims[name] = json.loads(text)
+        except json.JSONDecodeError:
+            claims[name] = text
+    return claims
 
 
 if __name__ == "__main__":

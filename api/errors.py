@@ -30,6 +30,10 @@ class Unauthenticated(Exception):
         self.token_given = token_given
 
 
+class Forbidden(Exception):
+    """An authenticated caller asking for rows their token does not grant (row scope)."""
+
+
 class ExportNotFound(Exception):
     """No such export, or one the caller may not see (the two are indistinguishable)."""
 
@@ -82,6 +86,7 @@ class Unavailable(Exception):
 _STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidRequest: HTTPStatus.BAD_REQUEST,
     Unauthenticated: HTTPStatus.UNAUTHORIZED,
+    Forbidden: HTTPStatus.FORBIDDEN,
     ExportNotFound: HTTPStatus.NOT_FOUND,
     ExportFinished: HTTPStatus.CONFLICT,
     ExportExpired: HTTPStatus.GONE,

@@ -158,6 +158,8 @@ def build_export(
         "estimatedRowCount": estimated_rows,
         "requestHash": request.request_hash,
     }
+    if request.resource.granted is not None:
+        spec["scope"] = request.resource.granted.to_json()
     if key_hash is not None:
         labels[IDEMPOTENCY_LABEL] = key_hash[:63]
         spec["idempotencyKey"] = key_hash
@@ -235,6 +237,7 @@ def export_body(
         "status": current,
         "format": spec.get("format"),
         "filters": spec.get("filters") or {},
+        "scope": spec.get("scope"),
         "progressPercentage": progress,
         "estimatedRowCount": spec.get("estimatedRowCount"),
         "actualRowCount": status.get("actualRowCount"),

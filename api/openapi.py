@@ -139,6 +139,26 @@ def _schemas(catalog: Catalog) -> dict[str, Schema]:
     }
 
 
+_SCOPE: Schema = {
+    "type": "object",
+    "nullable": True,
+    "description": "Whose rows the export holds, resolved from the requester's token when"
+    " it was created (null: the resource is open to every user). `unrestricted`: an admin"
+    " export of every row (ADMIN_UNSCOPED_RESOURCES).",
+    "required": ["column", "claim"],
+    "properties": {
+        "column": {"type": "string"},
+        "claim": {"type": "string"},
+        "values": {
+            "type": "array",
+            "items": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+            "minItems": 1,
+        },
+        "unrestricted": {"type": "boolean"},
+    },
+}
+
+
 def _export_schema() -> Schema:
     return {
         "type": "object",
@@ -148,6 +168,7 @@ def _export_schema() -> Schema:
             "status",
             "format",
             "filters",
+            "scope",
             "progressPercentage",
             "estimatedRowCount",
             "actualRowCount",
@@ -172,6 +193,7 @@ def _export_schema() -> Schema:
             },
             "format": {"type": "string", "enum": list(FORMATS)},
             "filters": {"type": "object"},
+            "scope": _SCOPE,
             "progressPercentage": {**_NULLABLE_COUNT, "maximum": 100},
             "estimatedRowCount": {"type": "integer", "minimum": 0},
             "actualRowCount": _NULLABLE_COUNT,
@@ -204,6 +226,8 @@ def _errors(*statuses: int) -> dict[str, Schema]:
     described = {
         400: "Invalid input: every bad field is named in `message`.",
         401: "Missing, malformed, badly signed or expired bearer token.",
+        403: "The resource is scoped by a token claim that the token lacks, or a filter"
+        " names rows the claim does not grant.",
         404: "No such export, or one that belongs to another user.",
         409: "The export has already finished.",
         410: "The export's file has expired.",
@@ -266,7 +290,7 @@ def openapi_document(catalog: Catalog) -> dict[str, Any]:
                                 "Location": {"schema": {"type": "string"}, "required": True}
                             },
                         },
-                        **_errors(400, 401, 413, 415, 422, 503),
+                        **_errors(400, 401, 403, 413, 415, 422, 503),
                     },
                 },
                 "get": {

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from api.auth import User
@@ -41,6 +41,7 @@ from api.exports import (
 from api.kube import AlreadyExists, Conflict, KubeClient, KubeError
 from api.listing import ListQuery, page
 from api.presign import Presigner
+from api.scoping import check_filters, scoped_resource
 from api.settings import Settings
 from streamexport_core.catalog import Catalog
 from streamexport_core.contract import (
@@ -86,6 +87,14 @@ class ExportService:
     async def create(self, user: User, body: Any, idempotency_key: str | None) -> Created:
         """Validate, count, and create the Export; a keyed repeat returns the original."""
         request = parse_create_body(self._catalog, body)
+        # Whose rows: resolved from the token once, then recorded in the spec (403 if none).
+        request = replace(
+            request,
+            resource=scoped_resource(
+                request.resource, user, self._settings.admin_unscoped_resources
+            ),
+        )
+        check_filters(request.resource, request.filters)
         name, key_hash = str(uuid.uuid4()), None
         if idempotency_key is not None:
             key_hash = idempotency_key_hash(user.id, idempotency_key)

@@ -45,6 +45,8 @@ class Settings:
     db_pool_min_size: int = 1
     db_pool_max_size: int = 10
     log_level: str = "INFO"
+    # Resource types whose scope a SUPER_ADMIN may lift (export every row); empty: none.
+    admin_unscoped_resources: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.jwt_algorithm not in ("HS256", "RS256"):
@@ -101,11 +103,17 @@ class Settings:
             db_pool_min_size=reader.integer("DB_POOL_MIN_SIZE", 1, minimum=0, maximum=100),
             db_pool_max_size=reader.integer("DB_POOL_MAX_SIZE", 10, minimum=1, maximum=100),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            admin_unscoped_resources=reader.names("ADMIN_UNSCOPED_RESOURCES"),
         )
         return settings
 
 
 class _Reader(EnvReader):
+    def names(self, name: str) -> frozenset[str]:
+        """A comma-separated list, e.g. `TRANSACTIONS,REFUNDS`; checked against the catalog
+        when the app is built (api.app)."""
+        return frozenset(n.strip() for n in (self.optional(name) or "").split(",") if n.strip())
+
     def public_key(self) -> str | None:
         inline = self.optional("JWT_PUBLIC_KEY")
         if inline:

@@ -11,6 +11,10 @@ The text is hostile on purpose: commas, double quotes, embedded LF and CRLF, non
 (é, 日本語, emoji), NULLs in the nullable columns, empty strings, leading/trailing spaces and
 values starting with `=`, `+`, `-`, `@`, TAB and CR (formula triggers). Every variant occurs
 at least once in any 100 consecutive rows.
+
+Every row belongs to one of four merchants (`merchant_id`, the catalog's row scope) in
+uneven shares (5/11, 3/11, 2/11, 1/11 of the rows: `MERCHANT_CYCLE`), so that a merchant's
+export can never be mistaken for another's by its size alone.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ TABLE = "transactions"
 YEAR_START = "2024-01-01 00:00:00+00"
 YEAR_MICROSECONDS = 366 * 86_400 * 1_000_000  # 2024 is a leap year
 STATUSES = ("PENDING", "SETTLED", "FAILED", "REFUNDED")
+# Row i belongs to MERCHANT_CYCLE[i % 11]: merchant 1 holds 5 of every 11 rows, 4 holds 1.
+MERCHANT_CYCLE = (1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4)
+MERCHANTS = tuple(sorted(set(MERCHANT_CYCLE)))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS {table} (
@@ -38,7 +45,7 @@ CREATE TABLE IF NOT EXISTS {table} (
     status         text          NOT NULL,
     customer_email text,
     description    text,
-    merchant_id    integer
+    merchant_id    integer       NOT NULL DEFAULT 1  -- the row scope; tests' own rows: 1
 )
 """
 
@@ -127,7 +134,7 @@ def insert_statement(total: int, first_id: int = 1, count: int | None = None) ->
             END,
             CASE WHEN i % 17 = 0 THEN NULL WHEN i % 19 = 0 THEN '' ELSE {email} END,
             CASE WHEN i % 13 = 0 THEN NULL WHEN i % 29 = 0 THEN '' ELSE {description} END,
-            CASE WHEN i % 23 = 0 THEN NULL ELSE ((i * 31) % 5000 + 1)::integer END
+            (ARRAY[{merchants}]::integer[])[(i % {cycle})::integer + 1]
         FROM generate_series({first_id}::bigint, {last_id}::bigint) AS i
         ORDER BY i
         """
@@ -138,6 +145,8 @@ def insert_statement(total: int, first_id: int = 1, count: int | None = None) ->
         total=sql.Literal(total),
         email=_pick(EMAILS, "i % 7"),
         description=_pick(DESCRIPTIONS, "i % 25"),
+        merchants=sql.SQL(", ").join(sql.Literal(m) for m in MERCHANT_CYCLE),
+        cycle=sql.Literal(len(MERCHANT_CYCLE)),
         first_id=sql.Literal(first_id),
         last_id=sql.Literal(last_id),
     )

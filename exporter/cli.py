@@ -73,6 +73,14 @@ OPTIONS: tuple[Option, ...] = (
         "{}",
         metavar="JSON",
     ),
+    Option(
+        "--scope",
+        JobEnv.SCOPE,
+        "row scope as JSON, the Export's spec.scope, e.g."
+        ' {"column": "merchant_id", "claim": "merchantId", "values": [7]};'
+        " required for a resource the catalog scopes",
+        metavar="JSON",
+    ),
     Option("--bucket", JobEnv.BUCKET, "S3 bucket to upload to", required=True, metavar="BUCKET"),
     Option(
         "--object-key",
@@ -262,6 +270,7 @@ def parse_settings(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Se
         catalog=Path(raw["catalog"]) if raw["catalog"] else None,
         progress_interval=number("progress_interval"),
         log_level=_log_level(raw["log_level"]),
+        scope=_parse_scope(raw["scope"]),
     )
 
 
@@ -272,6 +281,18 @@ def _parse_filters(text: str) -> dict[str, Any]:
         raise SettingsError(f"--filters (EXPORT_FILTERS) is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise SettingsError("--filters (EXPORT_FILTERS) must be a JSON object")
+    return value
+
+
+def _parse_scope(text: str | None) -> dict[str, Any] | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"--scope (EXPORT_SCOPE) is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise SettingsError("--scope (EXPORT_SCOPE) must be a JSON object")
     return value
 
 

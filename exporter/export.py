@@ -22,6 +22,7 @@ from exporter.upload import ObjectTarget, ObjectWriter, S3Client, UploadOutcome,
 from exporter.writers import XLSX_MAX_ROWS, CsvBlockWriter
 from streamexport_core import filters as request_filters
 from streamexport_core.catalog import Resource, load_catalog
+from streamexport_core.errors import InvalidRequest
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -37,10 +38,17 @@ class Plan:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.resource: Resource = load_catalog(settings.catalog).get(settings.resource_type)
+        self.catalog = load_catalog(settings.catalog)
+        # Only the recorded scope from the settings (the Export's spec) decides whose rows
+        # these are; a scoped entry without one is refused (exit 2), never read whole.
+        self.resource: Resource = self.catalog.get(settings.resource_type).with_recorded_scope(
+            settings.scope
+        )
         self.filters: dict[str, Any] = request_filters.parse_filters(
             self.resource, settings.filters
         )
+        if violations := request_filters.scope_violations(self.resource, self.filters):
+            raise InvalidRequest(violations)
         self.gzip = settings.gzip and settings.format == "csv"
         self.bom = settings.bom and settings.format == "csv"
         self.file_name = request_filters.file_name(
@@ -75,9 +83,13 @@ def run(
     factory = client_factory or (
         lambda: make_s3_client(settings.s3_endpoint_url, settings.s3_region)
     )
+    if plan.catalog.open_resources:
+        log.warning("catalog_open_resources", resources=",".join(plan.catalog.open_resources))
+    scope = plan.resource.granted
     log.info(
         "export_started",
         resource=plan.resource.resource_type,
+        scope="open" if scope is None else scope.describe(),
         format=settings.format,
         filters=",".join(f"{k}={v}" for k, v in plan.filters.items()) or "none",
         bucket=settings.bucket,

@@ -69,6 +69,9 @@ class Settings:
     catalog: Path | None = None
     progress_interval: float = 1.0
     log_level: str = "info"
+    # The Export's spec.scope (parsed JSON), checked against the catalog by the Plan; None
+    # only for a resource the catalog leaves open.
+    scope: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:

@@ -14,14 +14,17 @@ Per test:
 - `db` -> psycopg.Connection (autocommit) to `database_url`.
 - `bucket` -> str: a fresh empty bucket on `s3_server` (emptied and deleted after).
 - `service_env` -> dict[str, str]: os.environ plus DATABASE_URL, S3_ENDPOINT_URL,
-  S3_BUCKET, AWS_* dummy credentials and region: the environment for a subprocess (the
-  exporter, the local Job runner) that uses this test's database and bucket.
+  S3_BUCKET, AWS_* dummy credentials and region, and EXPORT_SCOPE granting every demo
+  merchant (`ALL_MERCHANTS_SCOPE`: the packaged catalog scopes TRANSACTIONS): the
+  environment for a subprocess (the exporter, the local Job runner) that uses this test's
+  database and bucket.
 
 To load more rows into a test's database: `devstack.demo_data.load(database_url, n, drop=True)`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -34,6 +37,10 @@ from psycopg import sql
 from devstack import demo_data, services
 
 TEMPLATE_ROWS = 2_000
+# The row scope of every demo merchant: exports of the whole table.
+ALL_MERCHANTS_SCOPE = json.dumps(
+    {"column": "merchant_id", "claim": "merchantId", "values": list(demo_data.MERCHANTS)}
+)
 
 
 @pytest.fixture(scope="session")
@@ -116,4 +123,5 @@ def service_env(database_url: str, s3_server: services.MotoThread, bucket: str) 
         "DATABASE_URL": database_url,
         "S3_ENDPOINT_URL": s3_server.endpoint_url,
         "S3_BUCKET": bucket,
+        "EXPORT_SCOPE": ALL_MERCHANTS_SCOPE,
     }

@@ -6,6 +6,7 @@ with the entry and field named, never with a KeyError in the middle of an export
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping
@@ -16,9 +17,26 @@ from typing import Any, Literal, cast, get_args
 import yaml
 
 from streamexport_core.contract import JobEnv
-from streamexport_core.errors import CatalogError, UnknownResource
+from streamexport_core.errors import CatalogError, InvalidRequest, UnknownResource
+from streamexport_core.scope import (
+    CLAIM_NAME,
+    UNBINDABLE_CLAIMS,
+    Scope,
+    ScopeBinding,
+    ScopeRequired,
+    ScopeType,
+    scope_from_json,
+)
 
-__all__ = ["Catalog", "CatalogError", "Column", "Filter", "Resource", "load_catalog"]
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "Column",
+    "Filter",
+    "Resource",
+    "ScopeBinding",
+    "load_catalog",
+]
 
 ColumnType = Literal["integer", "decimal", "text", "timestamp", "date", "boolean"]
 FilterOperator = Literal["eq", "dateFrom", "dateTo"]
@@ -57,12 +75,53 @@ class Resource:
     columns: tuple[Column, ...]
     filters: Mapping[str, Filter]
     order_by: tuple[str, ...]
+    # The catalog's row-level binding (None: open to every authenticated user), and the
+    # scope resolved for one request; `streamexport_core.sql` refuses a bound resource
+    # whose `granted` scope is missing.
+    scope: ScopeBinding | None = None
+    granted: Scope | None = None
 
     def column(self, name: str) -> Column:
         for column in self.columns:
             if column.name == name:
                 return column
         raise KeyError(name)
+
+    def with_scope(self, scope: Scope | None) -> Resource:
+        """This entry as one requester may read it; `InvalidRequest` if `scope` does not fit."""
+        if self.scope is None:
+            if scope is not None:
+                raise InvalidRequest(
+                    [f"{self.resource_type} is not scoped by the catalog, but a scope was given"]
+                )
+            return self
+        if scope is None:
+            raise scope_required(self)
+        if (scope.column, scope.claim) != (self.scope.column, self.scope.claim):
+            raise InvalidRequest(
+                [f"the scope does not match the catalog's binding of {self.resource_type}"]
+            )
+        return dataclasses.replace(self, granted=scope)
+
+    def with_recorded_scope(self, document: Any) -> Resource:
+        """`with_scope` from a recorded scope (spec.scope, EXPORT_SCOPE as parsed JSON)."""
+        if document is None:
+            return self.with_scope(None)
+        if self.scope is None:
+            raise InvalidRequest(
+                [f"{self.resource_type} is not scoped by the catalog, but a scope was given"]
+            )
+        return self.with_scope(scope_from_json(self.scope, document))
+
+
+def scope_required(resource: Resource) -> ScopeRequired:
+    assert resource.scope is not None
+    return ScopeRequired(
+        [
+            f"{resource.resource_type} is scoped by claim {resource.scope.claim!r}"
+            f" (column {resource.scope.column}); refusing to read it without a scope"
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -82,6 +141,11 @@ class Catalog:
     @property
     def resource_types(self) -> list[str]:
         return sorted(self.resources)
+
+    @property
+    def open_resources(self) -> list[str]:
+        """Resource types without a scope binding: every authenticated user reads every row."""
+        return sorted(name for name, r in self.resources.items() if r.scope is None)
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:
@@ -117,7 +181,7 @@ def parse_catalog(document: Any, *, source: str = "<catalog>") -> Catalog:
 def _parse_resource(resource_type: str, entry: Any, where: str) -> Resource:
     if not isinstance(entry, Mapping):
         raise CatalogError(f"{where}: must be a mapping")
-    unknown = set(entry) - {"table", "fileStem", "columns", "filters", "orderBy"}
+    unknown = set(entry) - {"table", "fileStem", "columns", "filters", "orderBy", "scope"}
     if unknown:
         raise CatalogError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
 
@@ -152,6 +216,7 @@ def _parse_resource(resource_type: str, entry: Any, where: str) -> Resource:
     for i, name in enumerate(order_by):
         if name not in names:
             raise CatalogError(f"{where}.orderBy[{i}]: {name!r} is not one of the columns")
+    scope = _parse_scope(entry.get("scope"), columns, f"{where}.scope")
     return Resource(
         resource_type=resource_type,
         table=parts,
@@ -159,7 +224,47 @@ def _parse_resource(resource_type: str, entry: Any, where: str) -> Resource:
         columns=columns,
         filters=filters,
         order_by=tuple(order_by),
+        scope=scope,
     )
+
+
+_SCOPE_TYPES: dict[str, ScopeType] = {"integer": "integer", "text": "text"}
+
+
+def _parse_scope(raw: Any, columns: tuple[Column, ...], where: str) -> ScopeBinding | None:
+    """`scope: {column, claim, type?}`. The column is usually an exported one (its type is
+    then the column's); a column that is not exported must name its `type`."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise CatalogError(f"{where}: must be a mapping with column and claim")
+    unknown = set(raw) - {"column", "claim", "type"}
+    if unknown:
+        raise CatalogError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    column, claim, declared = raw.get("column"), raw.get("claim"), raw.get("type")
+    if not isinstance(column, str) or not _SQL_NAME.match(column):
+        raise CatalogError(f"{where}.column: must be a column name matching {_SQL_NAME.pattern}")
+    if not isinstance(claim, str) or not CLAIM_NAME.match(claim) or claim in UNBINDABLE_CLAIMS:
+        raise CatalogError(
+            f"{where}.claim: must be a JWT claim name matching {CLAIM_NAME.pattern},"
+            f" not one of {', '.join(sorted(UNBINDABLE_CLAIMS))}"
+        )
+    exported = next((c for c in columns if c.name == column), None)
+    if declared is not None and declared not in _SCOPE_TYPES:
+        raise CatalogError(f"{where}.type: must be integer or text")
+    if exported is None and declared is None:
+        raise CatalogError(
+            f"{where}.column: {column!r} is not one of the columns; name its type"
+            " (integer or text) to scope by a column that is not exported"
+        )
+    kind = declared if declared is not None else exported.type if exported else None
+    if kind not in _SCOPE_TYPES:
+        raise CatalogError(
+            f"{where}.column: {column!r} is {kind}; a scope column must be integer or text"
+        )
+    if exported is not None and declared is not None and declared != exported.type:
+        raise CatalogError(f"{where}.type: {declared} disagrees with column type {exported.type}")
+    return ScopeBinding(column=column, claim=claim, type=_SCOPE_TYPES[kind])
 
 
 def _parse_columns(raw: Any, where: str) -> tuple[Column, ...]:

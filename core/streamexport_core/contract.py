@@ -51,6 +51,7 @@ class JobEnv:
     RESOURCE_TYPE: Final = "EXPORT_RESOURCE_TYPE"
     FORMAT: Final = "EXPORT_FORMAT"
     FILTERS: Final = "EXPORT_FILTERS"  # a JSON object
+    SCOPE: Final = "EXPORT_SCOPE"  # spec.scope as JSON; required for a scoped resource
     ESTIMATED_ROWS: Final = "EXPORT_ESTIMATED_ROWS"
     BUCKET: Final = "S3_BUCKET"
     OBJECT_KEY: Final = "EXPORT_OBJECT_KEY"

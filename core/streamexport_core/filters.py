@@ -96,3 +96,24 @@ def file_name(
                 parts.append(cleaned)
     extension = fmt + (".gz" if gzip and fmt == "csv" else "")
     return "_".join(parts) + "." + extension
+
+
+def scope_violations(resource: Resource, filters: Mapping[str, Any]) -> list[str]:
+    """Filters on the scoped column naming a value the granted scope does not allow.
+
+    The scope is ANDed into the SQL anyway, so such a filter could only select nothing; it
+    is refused instead (a 403 in the API), so that a probe for another tenant's rows is told
+    so rather than answered with an empty file.
+    """
+    binding, scope = resource.scope, resource.granted
+    if binding is None or scope is None:
+        return []
+    problems = []
+    for name, spec in resource.filters.items():
+        if name in filters and spec.column == binding.column and spec.operator == "eq":
+            if not scope.allows(filters[name]):
+                problems.append(
+                    f"filters.{name} names {filters[name]!r}, which the token's"
+                    f" {binding.claim!r} claim does not grant"
+                )
+    return problems

@@ -13,19 +13,26 @@ from typing import Any
 
 from psycopg import sql
 
-from streamexport_core.catalog import Column, Resource
+from streamexport_core.catalog import Column, Resource, scope_required
 
 # A cell starting with one of these is run as a formula by spreadsheet programs
 # (OWASP "CSV injection"); such cells get a leading apostrophe in both formats.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# The scope's parameter: filter names start with a letter, so this cannot collide.
+SCOPE_PARAM = "_scope"
 
 
 def where_clause(
     resource: Resource, filters: Mapping[str, Any]
 ) -> tuple[sql.Composable, dict[str, Any]]:
-    """The WHERE clause (or nothing) and its bound parameters, in catalog filter order."""
+    """The WHERE clause (or nothing) and its bound parameters: the row scope first, then the
+    filters in catalog order. A scoped resource without its granted scope is refused here,
+    so that no query built from this clause can read another tenant's rows."""
     conditions: list[sql.Composable] = []
     params: dict[str, Any] = {}
+    scope_condition = _scope_condition(resource, params)
+    if scope_condition is not None:
+        conditions.append(scope_condition)
     for name, spec in resource.filters.items():
         if name not in filters:
             continue
@@ -44,6 +51,22 @@ def where_clause(
     if not conditions:
         return sql.SQL(""), params
     return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions), params
+
+
+def _scope_condition(resource: Resource, params: dict[str, Any]) -> sql.Composable | None:
+    if resource.scope is None:
+        return None
+    scope = resource.granted
+    if scope is None:
+        raise scope_required(resource)
+    if scope.unrestricted:
+        return None
+    column, placeholder = sql.Identifier(resource.scope.column), sql.Placeholder(SCOPE_PARAM)
+    if len(scope.values) == 1:
+        params[SCOPE_PARAM] = scope.values[0]
+        return sql.SQL("{} = {}").format(column, placeholder)
+    params[SCOPE_PARAM] = list(scope.values)
+    return sql.SQL("{} = ANY({})").format(column, placeholder)
 
 
 def _utc_midnight(day: dt.date) -> dt.datetime:

@@ -64,6 +64,8 @@ def exporter_env(export: Body, settings: Settings, key: str) -> list[dict[str, A
         JobEnv.RESOURCE_TYPE: spec["resourceType"],
         JobEnv.FORMAT: spec["format"],
         JobEnv.FILTERS: json.dumps(spec.get("filters") or {}, sort_keys=True),
+        # Whose rows: copied from the immutable spec, never derived here.
+        JobEnv.SCOPE: json.dumps(spec["scope"], sort_keys=True) if spec.get("scope") else None,
         JobEnv.ESTIMATED_ROWS: str(int(spec.get("estimatedRowCount") or 0)),
         JobEnv.BUCKET: settings.s3_bucket,
         JobEnv.OBJECT_KEY: key,

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from api.devtoken import mint_token
+from devstack.demo_data import MERCHANTS
 from devstack.kubeclient import KubeClient
 
 SECRET = "test-secret-of-at-least-thirty-two-bytes"  # noqa: S105 - tests only
@@ -17,9 +18,29 @@ Client = TestClient[Any, Any]
 MakeClient = Callable[..., Awaitable[Client]]
 
 
-def auth(sub: str = "user-a", *, roles: tuple[str, ...] = (), **claims: Any) -> dict[str, str]:
-    """An Authorization header for `sub` (email `<sub>@example.com`)."""
-    token = mint_token(SECRET, sub=sub, email=f"{sub}@example.com", roles=roles, **claims)
+# TRANSACTIONS is scoped by the `merchantId` claim: by default a test user may read every
+# demo merchant's rows (the whole table), so that counts are the table's.
+ALL_MERCHANTS = list(MERCHANTS)
+_DEFAULT_CLAIMS: dict[str, Any] = {"merchantId": ALL_MERCHANTS}
+
+
+def auth(
+    sub: str = "user-a",
+    *,
+    roles: tuple[str, ...] = (),
+    claims: dict[str, Any] | None = None,
+    **options: Any,
+) -> dict[str, str]:
+    """An Authorization header for `sub` (email `<sub>@example.com`); `claims` replace the
+    default `{"merchantId": ALL_MERCHANTS}` (pass `{}` for a token without any)."""
+    token = mint_token(
+        SECRET,
+        sub=sub,
+        email=f"{sub}@example.com",
+        roles=roles,
+        extra_claims=_DEFAULT_CLAIMS if claims is None else claims,
+        **options,
+    )
     return {"Authorization": f"Bearer {token}"}
 
 

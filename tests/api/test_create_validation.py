@@ -37,7 +37,8 @@ async def test_missing_resource_type(client: Client) -> None:
 async def test_unknown_filter(client: Client) -> None:
     messages = await post_400(client, {**VALID_BODY, "filters": {"merchant": 7}})
     assert messages == [
-        "filters.merchant is not a filter of TRANSACTIONS (allowed: endDate, startDate, status)"
+        "filters.merchant is not a filter of TRANSACTIONS"
+        " (allowed: endDate, merchantId, startDate, status)"
     ]
 
 
@@ -70,7 +71,8 @@ async def test_every_problem_is_listed(client: Client) -> None:
     assert messages == [
         "property y should not exist",
         "format must be one of the following values: csv, xlsx",
-        "filters.x is not a filter of TRANSACTIONS (allowed: endDate, startDate, status)",
+        "filters.x is not a filter of TRANSACTIONS"
+        " (allowed: endDate, merchantId, startDate, status)",
     ]
 
 

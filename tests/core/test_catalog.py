@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from streamexport_core.catalog import CatalogError, load_catalog, parse_catalog
+from streamexport_core.catalog import CatalogError, ScopeBinding, load_catalog, parse_catalog
 from streamexport_core.errors import UnknownResource
 
 
@@ -35,7 +35,8 @@ def test_default_catalog_has_transactions_with_its_filters() -> None:
         "description",
         "merchant_id",
     ]
-    assert set(resource.filters) == {"startDate", "endDate", "status"}
+    assert set(resource.filters) == {"startDate", "endDate", "status", "merchantId"}
+    assert resource.scope == ScopeBinding(column="merchant_id", claim="merchantId", type="integer")
     assert resource.filters["status"].values == ("PENDING", "SETTLED", "FAILED", "REFUNDED")
     assert resource.order_by == ("created_at", "id")
 

@@ -9,28 +9,35 @@ import pytest
 from streamexport_core.catalog import load_catalog
 from streamexport_core.errors import InvalidRequest
 from streamexport_core.filters import file_name, parse_filters
+from streamexport_core.scope import Scope
 from streamexport_core.sql import copy_query, count_query, select_query
 
-TRANSACTIONS = load_catalog().get("TRANSACTIONS")
+# The packaged catalog scopes TRANSACTIONS by merchant: these are merchant 7's rows.
+TRANSACTIONS = load_catalog().get("TRANSACTIONS").with_scope(
+    Scope("merchant_id", "merchantId", (7,))
+)
 
 
 def test_dates_become_whole_utc_days() -> None:
     filters = parse_filters(TRANSACTIONS, {"startDate": "2024-01-01", "endDate": "2024-03-01"})
     query, params = count_query(TRANSACTIONS, filters)
     assert query.as_string() == (
-        'SELECT count(*) FROM "public"."transactions"'
-        ' WHERE "created_at" >= %(startDate)s AND "created_at" < %(endDate)s'
+        'SELECT count(*) FROM "public"."transactions" WHERE "merchant_id" = %(_scope)s'
+        ' AND "created_at" >= %(startDate)s AND "created_at" < %(endDate)s'
     )
     assert params == {
+        "_scope": 7,
         "startDate": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
         "endDate": dt.datetime(2024, 3, 2, tzinfo=dt.UTC),  # endDate is inclusive
     }
 
 
-def test_no_filters_means_no_where_clause() -> None:
+def test_no_filters_means_only_the_scope() -> None:
     query, params = count_query(TRANSACTIONS, parse_filters(TRANSACTIONS, {}))
-    assert query.as_string() == 'SELECT count(*) FROM "public"."transactions"'
-    assert params == {}
+    assert query.as_string() == (
+        'SELECT count(*) FROM "public"."transactions" WHERE "merchant_id" = %(_scope)s'
+    )
+    assert params == {"_scope": 7}
 
 
 def test_values_are_bound_never_inlined() -> None:
@@ -39,7 +46,7 @@ def test_values_are_bound_never_inlined() -> None:
         parse_filters(TRANSACTIONS, {"status": hostile})
     query, params = select_query(TRANSACTIONS, {"status": "SETTLED"})
     assert "SETTLED" not in query.as_string()
-    assert params == {"status": "SETTLED"}
+    assert params == {"_scope": 7, "status": "SETTLED"}
 
 
 def test_select_aliases_labels_orders_and_neutralises_text() -> None:
@@ -65,7 +72,8 @@ def test_every_problem_is_reported_at_once() -> None:
     assert info.value.errors == [
         "filters.startDate must be a valid ISO 8601 date string (YYYY-MM-DD)",
         "filters.endDate must be a valid ISO 8601 date string (YYYY-MM-DD)",
-        "filters.colour is not a filter of TRANSACTIONS (allowed: endDate, startDate, status)",
+        "filters.colour is not a filter of TRANSACTIONS"
+        " (allowed: endDate, merchantId, startDate, status)",
         "filters.status must be one of the following values: PENDING, SETTLED, FAILED, REFUNDED",
     ]
 

@@ -27,8 +27,11 @@ def test_served_version_has_status_subresource_and_printer_columns(crd: dict[str
     (version,) = crd["spec"]["versions"]
     assert version["served"] and version["storage"]
     assert version["subresources"] == {"status": {}}
-    columns = [c["name"].upper() for c in version["additionalPrinterColumns"]]
+    printer = version["additionalPrinterColumns"]
+    columns = [c["name"].upper() for c in printer if not c.get("priority")]
     assert columns == ["STATUS", "RESOURCE", "FORMAT", "PROGRESS", "ROWS", "OWNER", "AGE"]
+    wide = {c["name"].upper(): c["jsonPath"] for c in printer if c.get("priority") == 1}
+    assert wide == {"SCOPE": ".spec.scope.values", "UNSCOPED": ".spec.scope.unrestricted"}
     assert crd["spec"]["scope"] == "Namespaced"
     assert crd["spec"]["names"]["plural"] == "exports"
     assert crd["spec"]["names"]["shortNames"]
@@ -43,3 +46,12 @@ def test_spec_is_immutable_and_enums_are_closed(crd: dict[str, Any]) -> None:
     assert spec["properties"]["estimatedRowCount"]["maximum"] == 500_000
     phase = schema["properties"]["status"]["properties"]["phase"]
     assert phase["enum"] == ["QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED"]
+
+
+def test_spec_records_the_row_scope(crd: dict[str, Any]) -> None:
+    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    scope = spec["properties"]["scope"]
+    assert scope["required"] == ["column", "claim"]
+    assert set(scope["properties"]) == {"column", "claim", "values", "unrestricted"}
+    assert scope["properties"]["values"]["items"] == {"x-kubernetes-int-or-string": True}
+    assert "scope" not in spec["required"]  # open resources have none

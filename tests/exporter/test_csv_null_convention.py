@@ -18,8 +18,8 @@ def test_null_is_unquoted_empty_and_empty_string_is_quoted(
     db.execute(
         """
         INSERT INTO transactions VALUES
-          (1, '2024-05-01 12:00:00+00', 10.50, 'EUR', 'SETTLED', NULL, '', NULL),
-          (2, '2024-05-01 12:00:01.5+00', -3, 'USD', 'FAILED', 'a@b.c', E'x,"y"\\r\\nz', 7)
+          (1, '2024-05-01 12:00:00+00', 10.50, 'EUR', 'SETTLED', NULL, '', 1),
+          (2, '2024-05-01 12:00:01.5+00', -3, 'USD', 'FAILED', 'a@b.c', E'x,"y"\\r\\nz', 2)
         """
     )
 
@@ -29,6 +29,6 @@ def test_null_is_unquoted_empty_and_empty_string_is_quoted(
     body = s3_client.get_object(Bucket=bucket, Key="raw.csv")["Body"].read()
     assert body == (
         b"ID,Created At,Amount,Currency,Status,Customer Email,Description,Merchant ID\n"
-        b'1,2024-05-01 12:00:00+00,10.50,EUR,SETTLED,,"",\n'
-        b'2,2024-05-01 12:00:01.5+00,-3.00,USD,FAILED,a@b.c,"x,""y""\r\nz",7\n'
+        b'1,2024-05-01 12:00:00+00,10.50,EUR,SETTLED,,"",1\n'
+        b'2,2024-05-01 12:00:01.5+00,-3.00,USD,FAILED,a@b.c,"x,""y""\r\nz",2\n'
     )

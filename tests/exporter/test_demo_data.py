@@ -65,7 +65,7 @@ def test_every_hostile_case_and_null_occurs(db: psycopg.Connection[Any]) -> None
           count(*) FILTER (WHERE description = ''),
           count(*) FILTER (WHERE customer_email IS NULL),
           count(*) FILTER (WHERE customer_email = ''),
-          count(*) FILTER (WHERE merchant_id IS NULL),
+          count(DISTINCT merchant_id),
           count(*) FILTER (WHERE left(description, 1) = '='),
           count(*) FILTER (WHERE left(description, 1) = '+'),
           count(*) FILTER (WHERE left(description, 1) = '-'),
@@ -79,6 +79,17 @@ def test_every_hostile_case_and_null_occurs(db: psycopg.Connection[Any]) -> None
 
     assert counts is not None and all(count > 0 for count in counts)
     assert counts[-1] == 4
+
+
+def test_every_row_belongs_to_one_of_four_merchants_in_uneven_shares(
+    db: psycopg.Connection[Any],
+) -> None:
+    shares = dict(
+        db.execute("SELECT merchant_id, count(*) FROM transactions GROUP BY 1").fetchall()
+    )
+    assert set(shares) == set(demo_data.MERCHANTS) and len(shares) >= 3
+    assert sum(shares.values()) == 2000
+    assert len(set(shares.values())) == len(shares)  # no two merchants the same size
 
 
 def test_refuses_to_add_to_a_loaded_table(database_url: str) -> None:

@@ -7,10 +7,15 @@ from typing import Any
 import psycopg
 import pytest
 
+from devstack import demo_data
 from exporter.source import Snapshot
 from streamexport_core.catalog import load_catalog
+from streamexport_core.scope import Scope
 
-TRANSACTIONS = load_catalog().get("TRANSACTIONS")
+# Every demo merchant's rows: the whole table.
+TRANSACTIONS = load_catalog().get("TRANSACTIONS").with_scope(
+    Scope("merchant_id", "merchantId", demo_data.MERCHANTS)
+)
 
 
 def snapshot(database_url: str) -> Snapshot:
