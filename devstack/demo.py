@@ -105,7 +105,8 @@ def run(rows: int, timeout: float) -> int:
     config = StackConfig(root=root, ports=Ports.from_env(), rows=rows)
     print(f"streamexport demo — logs in {root / 'logs'}")
     with Stack(config) as stack:
-        token = stack.token("demo-user", "demo.user@example.com")
+        # TRANSACTIONS is scoped by the merchantId claim: the demo user is merchant 1's.
+        token = stack.token("demo-user", "demo.user@example.com", claims={"merchantId": 1})
         print(f"\nAPI {stack.api_url}, Kubernetes API stand-in {stack.kube_url}\n")
         ids: dict[str, str] = {}
         for fmt, filters in EXPORTS:
@@ -161,13 +162,13 @@ def _show_mail(stack: Stack) -> None:
 
 def _show_kubectl(stack: Stack) -> None:
     kubectl = shutil.which("kubectl")
-    command = ["kubectl", "--server", stack.kube_url, "get", "exports"]
+    command = ["kubectl", "--server", stack.kube_url, "get", "exports", "-o", "wide"]
     print(f"\n$ {' '.join(command)}")
     if kubectl is None:
         print("  (kubectl is not installed; skipped)")
         return
     result = subprocess.run(
-        [kubectl, "--server", stack.kube_url, "--insecure-skip-tls-verify", "get", "exports"],
+        [kubectl, "--server", stack.kube_url, "--insecure-skip-tls-verify", *command[3:]],
         capture_output=True,
         text=True,
         timeout=30,

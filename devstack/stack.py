@@ -61,6 +61,9 @@ class StackConfig:
     operator_env: Mapping[str, str] = field(default_factory=dict)
     api_env: Mapping[str, str] = field(default_factory=dict)
     runner_backoff_seconds: float = 1.0
+    # A resource catalog for the API, the operator and the exporters instead of the packaged
+    # one (in a cluster: the chart's catalog ConfigMap).
+    catalog: Path | None = None
 
 
 class Stack:
@@ -127,6 +130,7 @@ class Stack:
                 str(root / "pods"),
                 "--backoff-seconds",
                 str(self.config.runner_backoff_seconds),
+                *self._catalog_args(),
             ],
         )
         self._start_operator(progress)
@@ -227,6 +231,11 @@ class Stack:
             },
         )
 
+    def _catalog_args(self) -> list[str]:
+        if self.config.catalog is None:
+            return []
+        return ["--container-env", f"STREAMEXPORT_CATALOG={self.config.catalog}"]
+
     def common_env(self) -> dict[str, str]:
         return {
             "KUBERNETES_API_URL": self.kube_url,
@@ -234,6 +243,7 @@ class Stack:
             "S3_ENDPOINT_URL": self.s3_url,
             "AWS_REGION": services.REGION,
             **services.DUMMY_CREDENTIALS,
+            **({"STREAMEXPORT_CATALOG": str(self.config.catalog)} if self.config.catalog else {}),
         }
 
     def restart_operator(self, **env: str) -> None:
@@ -290,7 +300,18 @@ class Stack:
             child, lambda: http_ok(self.api_url + "/readyz"), timeout=60, what="/readyz"
         )
 
-    def token(self, sub: str, email: str, roles: tuple[str, ...] = (), ttl: int = 12 * 3600) -> str:
+    def token(
+        self,
+        sub: str,
+        email: str,
+        roles: tuple[str, ...] = (),
+        ttl: int = 12 * 3600,
+        claims: Mapping[str, Any] | None = None,
+    ) -> str:
+        """A token the stack's API accepts; `claims` adds e.g. `{"merchantId": 1}`, the claim
+        that scopes TRANSACTIONS in the packaged catalog."""
         from api.devtoken import mint_token
 
-        return mint_token(JWT_SECRET, sub=sub, email=email, roles=roles, ttl=ttl)
+        return mint_token(
+            JWT_SECRET, sub=sub, email=email, roles=roles, ttl=ttl, extra_claims=claims
+        )

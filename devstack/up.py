@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 
+from devstack import demo_data
 from devstack.processes import StackError
 from devstack.stack import REPO, Ports, Stack, StackConfig
 
@@ -23,8 +24,14 @@ def main() -> None:
     root = REPO / ".stack"
     try:
         with Stack(StackConfig(root=root, ports=Ports.from_env(), rows=args.rows)) as stack:
-            user = stack.token("demo-user", "demo.user@example.com")
-            admin = stack.token("admin", "admin@example.com", roles=("SUPER_ADMIN",))
+            # TRANSACTIONS is scoped by the merchantId claim: the user is merchant 1's.
+            user = stack.token("demo-user", "demo.user@example.com", claims={"merchantId": 1})
+            admin = stack.token(
+                "admin",
+                "admin@example.com",
+                roles=("SUPER_ADMIN",),
+                claims={"merchantId": list(demo_data.MERCHANTS)},
+            )
             print(
                 f"""
 streamexport is up (Ctrl-C stops everything)

@@ -47,8 +47,19 @@ def main(argv: list[str] | None = None) -> None:
         default=5.0,
         help="on SIGTERM/SIGINT, seconds the running Jobs' processes get before SIGKILL",
     )
+    parser.add_argument(
+        "--container-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a default for every container's environment (its own env wins), standing in"
+        " for a node-level mount, e.g. STREAMEXPORT_CATALOG=/path/catalog.yaml; repeatable",
+    )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ...")
     args = parser.parse_args(argv)
+    container_env = dict(item.partition("=")[::2] for item in args.container_env)
+    if any(not name for name in container_env):
+        parser.error("--container-env takes NAME=VALUE")
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
@@ -60,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         backoff_seconds=args.backoff_seconds,
         watch_timeout_seconds=args.watch_timeout,
         shutdown_grace_seconds=args.shutdown_grace,
+        container_env=container_env,
     )
     asyncio.run(_serve(args.kube_url, make_runner))
 

@@ -15,7 +15,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +36,9 @@ class KubeletSettings:
     memory_method: str = "unknown"  # what MemoryCap uses on this machine (for the logs)
     config_retry_seconds: float = 1.0  # how often a missing Secret/ConfigMap is looked up again
     api_retry_seconds: float = 0.5  # pause before retrying a failed API call
+    # Node-level defaults under every container's own env, standing in for what a cluster
+    # would mount (e.g. STREAMEXPORT_CATALOG for the chart's catalog ConfigMap).
+    container_env: Mapping[str, str] = field(default_factory=dict)
 
 
 class Gone(Exception):
@@ -132,7 +135,7 @@ async def _run_container(
     return await run_container(
         name=pod["metadata"]["name"],
         command=command,
-        env=env,
+        env={**settings.container_env, **env},
         workdir=workdir,
         memory_limit=memory,
         deadline=deadline,

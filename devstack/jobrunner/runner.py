@@ -65,6 +65,7 @@ class JobRunner:
         shutdown_grace_seconds: float = 5.0,
         retry_seconds: float = 1.0,
         memory_method: str | None = None,
+        container_env: Mapping[str, str] | None = None,
     ) -> None:
         self.kube = kube
         self.namespace = namespace
@@ -77,6 +78,7 @@ class JobRunner:
             memory_method=memory_method or memory_cap_method(),
             config_retry_seconds=retry_seconds,
             api_retry_seconds=min(retry_seconds, 0.5),
+            container_env=dict(container_env or {}),
         )
         self.lists = 0  # how often the Jobs were listed: once, then after each watch ended
         self._runs: dict[str, _Run] = {}  # by Job uid, while running

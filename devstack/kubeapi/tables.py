@@ -96,7 +96,8 @@ def _cell(column: PrinterColumn, obj: JSON) -> Any:
         return human_age(stamp) if stamp else "<invalid>"
     if column.type in ("integer", "number", "boolean"):
         return value
-    return value if isinstance(value, str) else json.dumps(value)
+    # Compact, as the API server prints a JSONPath result that is a list or an object.
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
 def _row_object(obj: JSON, include: str) -> JSON | None:

@@ -11,15 +11,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import EXPIRY_SECONDS, MAX_ROWS, ROWS, Client
+from e2e_support import EXPIRY_SECONDS, MAX_ROWS, ROWS, Client, write_catalog
 
+from devstack.demo_data import MERCHANTS
 from devstack.stack import Ports, Stack, StackConfig
+
+# TRANSACTIONS is scoped by the merchantId claim; these users may read every merchant's rows.
+EVERY_MERCHANT = {"merchantId": list(MERCHANTS)}
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("stack")
     config = StackConfig(
-        root=tmp_path_factory.mktemp("stack"),
+        root=root,
         ports=Ports.random(),
         rows=ROWS,
         operator_env={
@@ -31,6 +36,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         },
         api_env={"MAX_EXPORT_ROWS": str(MAX_ROWS)},
         runner_backoff_seconds=3.0,
+        catalog=write_catalog(root / "catalog.yaml"),
     )
     with Stack(config) as running:
         yield running
@@ -38,17 +44,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def alice(stack: Stack) -> Client:
-    return Client(stack, stack.token("alice", "alice@example.com"))
+    return Client(stack, stack.token("alice", "alice@example.com", claims=EVERY_MERCHANT))
 
 
 @pytest.fixture(scope="session")
 def bob(stack: Stack) -> Client:
-    return Client(stack, stack.token("bob", "bob@example.com"))
+    return Client(stack, stack.token("bob", "bob@example.com", claims=EVERY_MERCHANT))
 
 
 @pytest.fixture(scope="session")
 def admin(stack: Stack) -> Client:
-    return Client(stack, stack.token("root", "root@example.com", roles=("SUPER_ADMIN",)))
+    return Client(
+        stack,
+        stack.token("root", "root@example.com", roles=("SUPER_ADMIN",), claims=EVERY_MERCHANT),
+    )
 
 
 @pytest.fixture

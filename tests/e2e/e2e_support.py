@@ -7,13 +7,27 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 from devstack.stack import Stack
+from streamexport_core.catalog import DEFAULT_CATALOG_PATH
 
 ROWS = 60_000  # 2024 spread evenly: ~164 rows a day
 MAX_ROWS = 40_000  # the API's limit for this session, so that "too many rows" is cheap
 EXPIRY_SECONDS = 40  # short, so that one test can watch an export expire
+OPEN_RESOURCE = "OPEN_TRANSACTIONS"  # the stack's catalog: an unscoped copy of TRANSACTIONS
+
+
+def write_catalog(path: Path) -> Path:
+    """The packaged catalog (TRANSACTIONS scoped by merchantId) plus OPEN_RESOURCE."""
+    document = yaml.safe_load(DEFAULT_CATALOG_PATH.read_text(encoding="utf-8"))
+    open_copy = {k: v for k, v in document["resources"]["TRANSACTIONS"].items() if k != "scope"}
+    document["resources"][OPEN_RESOURCE] = open_copy
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
 
 
 class Client:
@@ -36,10 +50,12 @@ class Client:
             with exc:
                 return exc.code, json.loads(exc.read() or b"null")
 
-    def create(self, fmt: str = "csv", **filters: str) -> str:
+    def create(
+        self, fmt: str = "csv", *, resource_type: str = "TRANSACTIONS", **filters: Any
+    ) -> str:
         status, body = self.call(
             "POST", "/api/v1/exports",
-            {"resourceType": "TRANSACTIONS", "format": fmt, "filters": filters},
+            {"resourceType": resource_type, "format": fmt, "filters": filters},
         )
         assert status == 202, body
         return str(body["exportId"])

@@ -13,13 +13,18 @@ import psycopg
 from e2e_support import Client
 from openpyxl import load_workbook
 
+from devstack.demo_data import MERCHANTS
 from devstack.mailsink import read_messages
 from devstack.stack import Stack
 from streamexport_core.catalog import load_catalog
 from streamexport_core.filters import parse_filters
+from streamexport_core.scope import Scope
 from streamexport_core.sql import copy_query, select_query
 
-TRANSACTIONS = load_catalog().get("TRANSACTIONS")
+# alice may read every merchant's rows (tests/e2e/conftest.py).
+TRANSACTIONS = load_catalog().get("TRANSACTIONS").with_scope(
+    Scope("merchant_id", "merchantId", MERCHANTS)
+)
 FILTERS = {"startDate": "2024-03-01", "endDate": "2024-03-31"}
 
 
