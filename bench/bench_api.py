@@ -213,7 +213,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.concurrency.split(",")]
 
-    token = mint_token(SECRET, sub="bench", email="bench@example.com", ttl=86_400)
+    # TRANSACTIONS is scoped by merchantId: this user may count every demo merchant's rows.
+    token = mint_token(
+        SECRET,
+        sub="bench",
+        email="bench@example.com",
+        ttl=86_400,
+        extra_claims={"merchantId": list(demo_data.MERCHANTS)},
+    )
     with services.start_postgres() as postgres, tempfile.TemporaryDirectory() as logs:
         database_url = _database(postgres.url, args.rows)
         supervisor = Supervisor(Path(logs))

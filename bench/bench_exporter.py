@@ -46,6 +46,11 @@ from devstack import demo_data, services  # noqa: E402
 from streamexport_core import filters as request_filters  # noqa: E402
 from streamexport_core import sql  # noqa: E402
 from streamexport_core.catalog import load_catalog  # noqa: E402
+from streamexport_core.scope import Scope  # noqa: E402
+
+# TRANSACTIONS is scoped by merchant: the benchmark reads every row (an admin's unrestricted
+# scope), so that its SQL, and so its numbers, stay those of the unscoped table.
+EVERY_ROW = Scope("merchant_id", "merchantId", unrestricted=True)
 
 BUCKET = "bench"
 MOTO_RSS_LIMIT = 400 * 1024 * 1024
@@ -132,7 +137,7 @@ class Bench:
         self.moto = services.start_moto_process()
         self.client = services.s3_client(self.moto.endpoint_url)
         self.client.create_bucket(Bucket=BUCKET)
-        self.resource = load_catalog().get("TRANSACTIONS")
+        self.resource = load_catalog().get("TRANSACTIONS").with_scope(EVERY_ROW)
         self.total_rows = 0
         self.psql = shutil.which("psql") or str(
             Path(sys.executable).parent.parent
@@ -157,6 +162,7 @@ class Bench:
             "S3_BUCKET": BUCKET,
             "TERMINATION_MESSAGE_PATH": "",
             "EXPORT_LOG_LEVEL": "warning",
+            "EXPORT_SCOPE": json.dumps(EVERY_ROW.to_json()),
         }
 
     # --- data ---------------------------------------------------------------------------

@@ -25,13 +25,17 @@ from devstack.services import s3_client
 from streamexport_core import filters as request_filters
 from streamexport_core import sql as export_sql
 from streamexport_core.catalog import load_catalog
+from streamexport_core.scope import Scope
 
 PAGE = 1000
 PART = 8 * 1024 * 1024
 
 
 def main(url: str, bucket: str, key: str, endpoint: str, filters_json: str) -> int:
-    resource = load_catalog().get("TRANSACTIONS")
+    # Every row, as the exporter's runs in bench_exporter (an unrestricted scope).
+    resource = load_catalog().get("TRANSACTIONS").with_scope(
+        Scope("merchant_id", "merchantId", unrestricted=True)
+    )
     filters = request_filters.parse_filters(resource, json.loads(filters_json))
     select, params = export_sql.select_query(resource, filters)
     # The catalog SELECT with a keyset condition and a page limit around it.
