@@ -124,7 +124,13 @@ class ExportService:
             return Created(_replay(existing, request), replayed=True)
         log.info(
             "export created",
-            extra={"export": name, "user": user.id, "rows": rows, "format": request.format},
+            extra={
+                "export": name,
+                "user": user.id,
+                "rows": rows,
+                "format": request.format,
+                "scope": _describe_scope(request),
+            },
         )
         return Created(accepted_body(manifest), replayed=False)
 
@@ -247,6 +253,11 @@ def _replay(existing: Manifest, request: CreateRequest) -> dict[str, Any]:
     if (existing.get("spec") or {}).get("requestHash") != request.request_hash:
         raise IdempotencyKeyReused()
     return accepted_body(existing)
+
+
+def _describe_scope(request: CreateRequest) -> str:
+    granted = request.resource.granted
+    return "open" if granted is None else granted.describe()
 
 
 def _canonical_id(export_id: str) -> str | None:

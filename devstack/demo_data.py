@@ -13,8 +13,9 @@ values starting with `=`, `+`, `-`, `@`, TAB and CR (formula triggers). Every va
 at least once in any 100 consecutive rows.
 
 Every row belongs to one of four merchants (`merchant_id`, the catalog's row scope) in
-uneven shares (5/11, 3/11, 2/11, 1/11 of the rows: `MERCHANT_CYCLE`), so that a merchant's
-export can never be mistaken for another's by its size alone.
+shares of 8/15, 4/15, 2/15 and 1/15 of the rows (`MERCHANT_CYCLE`): powers of two, so that no
+two sets of merchants hold the same number of rows and an export of the wrong merchants cannot
+pass for the right one by its size.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ TABLE = "transactions"
 YEAR_START = "2024-01-01 00:00:00+00"
 YEAR_MICROSECONDS = 366 * 86_400 * 1_000_000  # 2024 is a leap year
 STATUSES = ("PENDING", "SETTLED", "FAILED", "REFUNDED")
-# Row i belongs to MERCHANT_CYCLE[i % 11]: merchant 1 holds 5 of every 11 rows, 4 holds 1.
-MERCHANT_CYCLE = (1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4)
+# Row i belongs to MERCHANT_CYCLE[i % 15] (the ruler sequence): merchant 1 holds 8 of every
+# 15 rows, 2 holds 4, 3 holds 2 and 4 holds 1.
+MERCHANT_CYCLE = (1, 2, 1, 3, 1, 2, 1, 4, 1, 2, 1, 3, 1, 2, 1)
 MERCHANTS = tuple(sorted(set(MERCHANT_CYCLE)))
 
 SCHEMA = """
@@ -53,6 +55,8 @@ CREATE TABLE IF NOT EXISTS {table} (
 INDEXES = (
     "ALTER TABLE {table} ADD CONSTRAINT {pkey} PRIMARY KEY (id)",
     "CREATE INDEX IF NOT EXISTS {index} ON {table} (created_at, id)",
+    # A scoped export reads one merchant's rows in (created_at, id) order.
+    "CREATE INDEX IF NOT EXISTS {scope_index} ON {table} (merchant_id, created_at, id)",
 )
 
 # Descriptions cycle with i % 25; {n} is the row id. The first 16 are hostile.
@@ -174,6 +178,7 @@ def _create_indexes(conn: psycopg.Connection) -> None:
                 table=sql.Identifier(TABLE),
                 pkey=sql.Identifier(f"{TABLE}_pkey"),
                 index=sql.Identifier(f"{TABLE}_created_at_id_idx"),
+                scope_index=sql.Identifier(f"{TABLE}_merchant_id_created_at_id_idx"),
             )
         )
 

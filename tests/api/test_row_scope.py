@@ -148,3 +148,13 @@ async def test_an_open_resource_is_logged_at_start_up_and_serves_everyone(
     assert status == 202 and body["estimatedRowCount"] == 1000
     status, _ = await _post(client, auth("nobody", claims={}))
     assert status == 403  # TRANSACTIONS itself stays scoped
+
+
+async def test_the_created_exports_log_line_names_its_scope(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="api"):
+        status, _ = await _post(client, auth("m13", claims={"merchantId": [1, 3]}))
+    assert status == 202
+    (line,) = [r for r in caplog.records if r.getMessage() == "export created"]
+    assert line.scope == "merchant_id=1,3"  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from typing import Any
@@ -81,7 +82,7 @@ def test_every_hostile_case_and_null_occurs(db: psycopg.Connection[Any]) -> None
     assert counts[-1] == 4
 
 
-def test_every_row_belongs_to_one_of_four_merchants_in_uneven_shares(
+def test_every_row_belongs_to_one_of_four_merchants_no_two_sets_alike(
     db: psycopg.Connection[Any],
 ) -> None:
     shares = dict(
@@ -89,7 +90,12 @@ def test_every_row_belongs_to_one_of_four_merchants_in_uneven_shares(
     )
     assert set(shares) == set(demo_data.MERCHANTS) and len(shares) >= 3
     assert sum(shares.values()) == 2000
-    assert len(set(shares.values())) == len(shares)  # no two merchants the same size
+    # No two sets of merchants hold the same number of rows (shares are powers of two).
+    subsets = [
+        frozenset(c) for n in range(1, 5) for c in itertools.combinations(demo_data.MERCHANTS, n)
+    ]
+    sizes = [sum(shares[m] for m in subset) for subset in subsets]
+    assert len(set(sizes)) == len(subsets)
 
 
 def test_refuses_to_add_to_a_loaded_table(database_url: str) -> None:
