@@ -91,9 +91,7 @@ class Resource:
         """This entry as one requester may read it; `InvalidRequest` if `scope` does not fit."""
         if self.scope is None:
             if scope is not None:
-                raise InvalidRequest(
-                    [f"{self.resource_type} is not scoped by the catalog, but a scope was given"]
-                )
+                raise self._not_scoped()
             return self
         if scope is None:
             raise scope_required(self)
@@ -108,10 +106,14 @@ class Resource:
         if document is None:
             return self.with_scope(None)
         if self.scope is None:
-            raise InvalidRequest(
-                [f"{self.resource_type} is not scoped by the catalog, but a scope was given"]
-            )
+            raise self._not_scoped()
         return self.with_scope(scope_from_json(self.scope, document))
+
+    def _not_scoped(self) -> InvalidRequest:
+        # The catalog changed under a recorded export: its rows could not be the counted ones.
+        return InvalidRequest(
+            [f"{self.resource_type} is not scoped by the catalog, but a scope was given"]
+        )
 
 
 def scope_required(resource: Resource) -> ScopeRequired:
@@ -257,7 +259,7 @@ def _parse_scope(raw: Any, columns: tuple[Column, ...], where: str) -> ScopeBind
             f"{where}.column: {column!r} is not one of the columns; name its type"
             " (integer or text) to scope by a column that is not exported"
         )
-    kind = declared if declared is not None else exported.type if exported else None
+    kind = declared if declared is not None else exported.type if exported is not None else None
     if kind not in _SCOPE_TYPES:
         raise CatalogError(
             f"{where}.column: {column!r} is {kind}; a scope column must be integer or text"
