@@ -250,7 +250,12 @@ class ExportService:
 
 
 def _replay(existing: Manifest, request: CreateRequest) -> dict[str, Any]:
-    if (existing.get("spec") or {}).get("requestHash") != request.request_hash:
+    spec = existing.get("spec") or {}
+    if spec.get("requestHash") != request.request_hash:
+        raise IdempotencyKeyReused()
+    granted = request.resource.granted
+    if spec.get("scope") != (None if granted is None else granted.to_json()):
+        # The same body from a token that now grants other rows is another request.
         raise IdempotencyKeyReused()
     return accepted_body(existing)
 

@@ -158,3 +158,17 @@ async def test_the_created_exports_log_line_names_its_scope(
     assert status == 202
     (line,) = [r for r in caplog.records if r.getMessage() == "export created"]
     assert line.scope == "merchant_id=1,3"  # type: ignore[attr-defined]
+
+
+async def test_a_keyed_repeat_from_a_token_granting_other_rows_is_not_a_replay(
+    client: Client,
+) -> None:
+    key = {"Idempotency-Key": "scope-key-1"}
+    first = await client.post(EXPORTS, json=ALL_ROWS, headers={**MERCHANT_2, **key})
+    assert first.status == 202
+    same = await client.post(EXPORTS, json=ALL_ROWS, headers={**MERCHANT_2, **key})
+    assert same.status == 202
+    assert (await same.json())["exportId"] == (await first.json())["exportId"]
+    widened = auth("m2-user", claims={"merchantId": [2, 3]})
+    other = await client.post(EXPORTS, json=ALL_ROWS, headers={**widened, **key})
+    assert other.status == 422
