@@ -29,7 +29,6 @@ from streamexport_operator.exports import (
     is_terminal,
     owner_of,
 )
-from streamexport_operator.kube import Endpoint
 from streamexport_operator.retention import due_at, seconds_left
 from streamexport_operator.runtime import Runtime, open_runtime
 from streamexport_operator.settings import Settings
@@ -88,7 +87,7 @@ def login(memo: kopf.Memo, **kwargs: Any) -> kopf.ConnectionInfo | None:
     """KUBERNETES_API_URL when set (a local stand-in, `kubectl proxy`), else in-cluster."""
     config: Settings = memo.get("settings") or Settings.from_env()
     if config.kubernetes_api_url:
-        return kopf.ConnectionInfo(server=Endpoint.detect(config.kubernetes_api_url).server)
+        return kopf.ConnectionInfo(server=config.kubernetes_api_url.rstrip("/"))
     return kopf.login_with_service_account(**kwargs)
 
 
