@@ -143,7 +143,7 @@ class KubeClient:
             seconds = timeout or self._timeout_seconds
             log.warning("kubernetes api %s timed out after %gs: %r", verb, seconds, exc)
             raise Unavailable(
-                f"The Kubernetes API did not answer within {seconds:g} seconds; try again later"
+                f"The Kubernetes API did not answer within {seconds:g} s; try again later"
             ) from None
         except httpx2.HTTPError as exc:  # unreachable, or an answer that is not a Status
             log.warning("kubernetes api %s failed: %r", verb, exc)

@@ -66,8 +66,3 @@ class JobEnv:
     AWS_ACCESS_KEY_ID: Final = "AWS_ACCESS_KEY_ID"
     AWS_SECRET_ACCESS_KEY: Final = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 - a variable's name
 
-
-def export_api_path(namespace: str, name: str | None = None) -> str:
-    """`/apis/streamexport.io/v1/namespaces/<ns>/exports[/<name>]` (names are DNS labels)."""
-    path = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}"
-    return path if name is None else f"{path}/{name}"
