@@ -84,11 +84,12 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.login()
 def login(memo: kopf.Memo, **kwargs: Any) -> kopf.ConnectionInfo | None:
-    """KUBERNETES_API_URL when set (a local stand-in, `kubectl proxy`), else in-cluster."""
+    """KUBERNETES_API_URL when set (a local stand-in, `kubectl proxy`), else in-cluster, else
+    the kubeconfig: the same order as the operator's own client (streamexport_core.kube)."""
     config: Settings = memo.get("settings") or Settings.from_env()
     if config.kubernetes_api_url:
         return kopf.ConnectionInfo(server=config.kubernetes_api_url.rstrip("/"))
-    return kopf.login_with_service_account(**kwargs)
+    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
 
 
 def _is_pending(body: kopf.Body, **_: Any) -> bool:
