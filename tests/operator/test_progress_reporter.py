@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,7 +153,10 @@ def test_without_an_api_the_local_reporter_is_used_alone() -> None:
     assert from_env(inner, {"KUBERNETES_API_URL": "http://x"}) is inner  # no export name
 
 
-def test_in_cluster_url_needs_the_service_account() -> None:
+def test_in_cluster_url_needs_the_service_account(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))  # nor a kubeconfig to fall back on
     env = {
         "EXPORT_NAME": "e-1",
         "EXPORT_NAMESPACE": "default",
