@@ -42,7 +42,6 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
-KubeError = ApiError
 
 
 def status_code(error: ApiError) -> int:
