@@ -201,7 +201,6 @@ class Stack:
 
     def _seed_kube(self) -> None:
         """The Secrets a cluster admin would create before `helm install`."""
-        kube = sync_client(self.kube_url)
 
         def secret(name: str, data: Mapping[str, str]) -> None:
             body = {
@@ -211,7 +210,8 @@ class Stack:
                 "type": "Opaque",
                 "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
             }
-            kube.create(codecs.from_dict(body))
+            with sync_client(self.kube_url) as kube:
+                kube.create(codecs.from_dict(body))
 
         secret("streamexport-database", {"DATABASE_URL": self.database_url})
         secret(
@@ -221,7 +221,6 @@ class Stack:
                 "AWS_SECRET_ACCESS_KEY": services.DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             },
         )
-        kube.close()
 
     def common_env(self) -> dict[str, str]:
         return {
