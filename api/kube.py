@@ -145,7 +145,9 @@ class KubeClient:
             raise Unavailable(
                 f"The Kubernetes API did not answer within {seconds:g} s; try again later"
             ) from None
-        except httpx2.HTTPError as exc:  # unreachable, or an answer that is not a Status
+        except (httpx2.HTTPError, KeyError) as exc:
+            # Unreachable, or an answer that is not a Status (lightkube reads an error's
+            # Content-Type header unguarded: a bare proxy 502 without one is a KeyError).
             log.warning("kubernetes api %s failed: %r", verb, exc)
             raise Unavailable("The Kubernetes API is unavailable; try again later") from None
 

@@ -1,11 +1,14 @@
 """The API's Kubernetes adapter keeps the meaning of each answer: 404 → None, 409 →
 AlreadyExists or Conflict, 410 (an expired continue token) → KubeError, and our credentials,
-RBAC or the server failing (401, 403, 429, 5xx, a non-Status body) → Unavailable."""
+RBAC or the server failing (401, 403, 429, 5xx, a body that is not a Status, even one without
+a Content-Type) → Unavailable."""
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import AsyncIterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -110,6 +113,31 @@ async def test_a_proxy_error_page_is_unavailable(answering: Any) -> None:
     client = await answering(web.Response(status=502, text="<html>bad gateway</html>"))
     with pytest.raises(Unavailable):
         await client.list_exports("default")
+
+
+async def test_an_error_without_a_content_type_is_unavailable() -> None:
+    class Bare(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(502)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Bare)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    client = KubeClient(f"http://127.0.0.1:{server.server_address[1]}")
+    await client.open()
+    try:
+        with pytest.raises(Unavailable):
+            await client.get_export("default", "e-1")
+    finally:
+        await client.close()
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 async def test_pages_carry_the_continue_token(kube_url: str) -> None:
