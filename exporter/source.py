@@ -98,7 +98,18 @@ class Snapshot:
         self, resource: Resource, filters: Mapping[str, Any], styles: CellStyles
     ) -> Iterator[memoryview]:
         """The XLSX sheet's `<row>` elements, rendered by PostgreSQL, one chunk per row."""
-        return self.copy_out(*sheet_sql.sheet_rows_copy(resource, filters, styles))
+        not_null = self.not_null_columns(resource)
+        return self.copy_out(*sheet_sql.sheet_rows_copy(resource, filters, styles, not_null))
+
+    def not_null_columns(self, resource: Resource) -> frozenset[str]:
+        """The columns of the entry's table declared NOT NULL (none for a view)."""
+        table = sql.Identifier(*resource.table).as_string(self.conn)
+        rows = self.conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass"
+            " AND attnum > 0 AND NOT attisdropped AND attnotnull",
+            (table,),
+        ).fetchall()
+        return frozenset(str(name) for (name,) in rows)
 
     def copy_out(self, statement: sql.Composed, params: Mapping[str, Any]) -> Iterator[memoryview]:
         """The output of a `COPY ... TO STDOUT`, one chunk per line, exactly as sent.

@@ -59,5 +59,7 @@ def test_sheet_rows_come_from_the_same_snapshot_one_row_element_per_line(
         lines = [bytes(chunk) for chunk in snap.copy_sheet_rows(TRANSACTIONS, {}, styles.cells)]
 
     assert total == snap.copied_rows == len(lines) == 2000
-    assert lines[0].startswith(b'<row r="2"><c r="A2"><v>1</v></c>')
+    # A cell names its column only after one that may be missing (NULL, or empty text).
+    assert lines[0].startswith(b'<row r="2"><c><v>1</v></c><c s="3"><v>45292</v></c>')
+    assert b'<c r="E2" t="inlineStr">' in lines[0] and b'<c r="H2"><v>' in lines[0]
     assert lines[-1].startswith(b'<row r="2001">') and lines[-1].endswith(b"</row>\n")

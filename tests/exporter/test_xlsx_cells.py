@@ -279,3 +279,51 @@ def test_no_rows_is_a_header_only_sheet(database_url: str, db: psycopg.Connectio
     sheet = read_openpyxl(body, WIDTH)
     assert len(sheet.cells) == 1 and sheet.auto_filter == "A1:H1"
     assert read_calamine(body) == [["N", "Big <&>", "Amount", "Note", "Code", "At", "Day", "OK"]]
+
+
+ODD = parse_catalog(
+    {
+        "resources": {
+            "ODD": {
+                "table": "public.odd",
+                "orderBy": ["n"],
+                "columns": [
+                    {"name": "n", "label": "N", "type": "integer"},
+                    {"name": "amount", "label": "Amount", "type": "decimal", "scale": 2},
+                    {"name": "at", "label": "At", "type": "timestamp"},
+                ],
+            }
+        }
+    }
+).get("ODD")
+
+
+def test_values_without_a_number_form_become_text_cells(
+    database_url: str, db: psycopg.Connection[Any]
+) -> None:
+    db.execute("CREATE TABLE odd (n integer, amount numeric, at timestamptz)")
+    db.execute(
+        "INSERT INTO odd VALUES (1, 'NaN', 'infinity'), (2, 'Infinity', '-infinity'),"
+        " (3, '-Infinity', NULL), (4, 1.5, '2024-01-01')"
+    )
+    styles = xlsx_package.styles(ODD.columns)
+    out = io.BytesIO()
+    with Snapshot(
+        database_url, application_name="test-odd", statement_timeout=60, connect_timeout=5
+    ) as snap:
+        rows = snap.copy_sheet_rows(ODD, {}, styles.cells)
+        write_xlsx(out.write, ODD.columns, 4, rows, style_xml=styles.xml)
+
+    values = read_openpyxl(out.getvalue(), 3).values()
+    assert values[1:] == [
+        (1, "NaN", "infinity"),
+        (2, "Infinity", "-infinity"),
+        (3, "-Infinity", None),
+        (4, 1.5, dt.datetime(2024, 1, 1)),
+    ]
+    assert read_calamine(out.getvalue())[1:] == [
+        [1.0, "NaN", "infinity"],
+        [2.0, "Infinity", "-infinity"],
+        [3.0, "-Infinity", ""],
+        [4.0, 1.5, dt.date(2024, 1, 1)],
+    ]
