@@ -16,7 +16,8 @@ the approaches run interleaved, `--runs` times, and the tables show medians:
 (f) and (g) format every cell in Python (~10k rows/s): they run `--library-runs` times at
 the sizes up to `--library-rows` only, and the tables say how many runs each line has.
 Wall time includes process start-up and imports (what a Job pays). CPU is the process's
-own user+system time (its children's too; not PostgreSQL's or moto's). Peak RSS is the
+own user+system time (its children's too; not moto's); PostgreSQL CPU is what the server's
+processes used during the run (the exporter's XLSX moves cell formatting there). Peak RSS is the
 kernel's high-water mark of each process (`VmHWM`); for (a) the larger of its two steps.
 On a shared, noisy machine compare the ratios, which are within one run.
 """
@@ -24,6 +25,7 @@ On a shared, noisy machine compare the ratios, which are within one run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -70,6 +72,7 @@ class Sample:
     wall: float
     peak_rss: int  # bytes
     cpu: float  # user + system seconds of the process and its children
+    server_cpu: float = 0.0  # PostgreSQL's CPU seconds during the run (all its processes)
 
 
 @dataclass
@@ -89,6 +92,10 @@ class Series:
     @property
     def cpu(self) -> float:
         return statistics.median(s.cpu for s in self.samples)
+
+    @property
+    def server_cpu(self) -> float:
+        return statistics.median(s.server_cpu for s in self.samples)
 
 
 def log(message: str) -> None:
@@ -149,6 +156,7 @@ class Bench:
         self.moto = services.start_moto_process()
         self.client = services.s3_client(self.moto.endpoint_url)
         self.client.create_bucket(Bucket=BUCKET)
+        self.postmaster = self._postmaster()
         self.resource = load_catalog().get("TRANSACTIONS")
         self.total_rows = 0
         self.psql = shutil.which("psql") or str(
@@ -207,11 +215,31 @@ class Bench:
 
     # --- approaches ---------------------------------------------------------------------
 
+    def _postmaster(self) -> psutil.Process | None:
+        """PostgreSQL's main process (its `postmaster.pid`), when the server is local."""
+        try:
+            with psycopg.connect(self.url) as conn:
+                row = conn.execute("SHOW data_directory").fetchone()
+            pid = int((Path(str(row[0] if row else "")) / "postmaster.pid").read_text().split()[0])
+            return psutil.Process(pid)
+        except (OSError, ValueError, IndexError, psycopg.Error, psutil.Error):
+            return None
+
+    def server_cpu(self) -> float:
+        """CPU seconds PostgreSQL has used: the postmaster and every backend it has reaped."""
+        if self.postmaster is None:
+            return 0.0
+        times = self.postmaster.cpu_times()
+        return times.user + times.system + times.children_user + times.children_system
+
     def run(self, approach: str, filters: dict[str, str]) -> Sample:
         key = f"{approach}/{uuid.uuid4().hex}"
         runner: Callable[[dict[str, str], str], Sample] = getattr(self, f"_run_{approach}")
         try:
-            return runner(filters, key)
+            before = self.server_cpu()
+            sample = runner(filters, key)
+            time.sleep(0.2)  # the run's backends have exited; let the postmaster reap them
+            return dataclasses.replace(sample, server_cpu=self.server_cpu() - before)
         finally:
             self.client.delete_object(Bucket=BUCKET, Key=key)
             self._check_moto()
@@ -306,14 +334,15 @@ def _ratio(series: Series, base: Series | None) -> str:
 def table(results: list[Series]) -> str:
     """Every approach at every size: medians, and wall ratios within the same size."""
     lines = [
-        "| approach | rows | runs | wall s | CPU s | peak RSS MiB | x (a) two-step "
-        "| x (c) exporter CSV |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| approach | rows | runs | wall s | CPU s | PostgreSQL CPU s | peak RSS MiB "
+        "| x (a) two-step | x (c) exporter CSV |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for series in sorted(results, key=lambda s: (s.rows, s.approach)):
         lines.append(
             f"| {LABELS[series.approach]} | {series.rows:,} | {len(series.samples)} "
-            f"| {series.wall:.2f} | {series.cpu:.2f} | {series.peak_rss / 2**20:.0f} "
+            f"| {series.wall:.2f} | {series.cpu:.2f} | {series.server_cpu:.2f} "
+            f"| {series.peak_rss / 2**20:.0f} "
             f"| {_ratio(series, find(results, 'a', series.rows))} "
             f"| {_ratio(series, find(results, 'c', series.rows))} |"
         )
@@ -324,8 +353,8 @@ def xlsx_table(results: list[Series]) -> str:
     """The XLSX goals at a glance: the exporter's XLSX against its CSV and the libraries."""
     lines = [
         "| rows | XLSX wall s | XLSX ÷ exporter CSV | openpyxl ÷ XLSX | xlsxwriter ÷ XLSX "
-        "| XLSX peak RSS MiB | CSV ÷ two-step |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| openpyxl ÷ XLSX, CPU incl. PostgreSQL | XLSX peak RSS MiB | CSV ÷ two-step |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for rows in sorted({s.rows for s in results}):
         e, c, a = find(results, "e", rows), find(results, "c", rows), find(results, "a", rows)
@@ -334,11 +363,12 @@ def xlsx_table(results: list[Series]) -> str:
         def over(top: Series | None, bottom: Series | None) -> str:
             return f"{top.wall / bottom.wall:.2f}" if top and bottom else "—"
 
+        cpu = f"{(f.cpu + f.server_cpu) / (e.cpu + e.server_cpu):.1f}" if f and e else "—"
         lines.append(
             f"| {rows:,} | {e.wall:.2f} | {over(e, c)} | {over(f, e)} | {over(g, e)} "
-            f"| {e.peak_rss / 2**20:.0f} | {over(c, a)} |"
+            f"| {cpu} | {e.peak_rss / 2**20:.0f} | {over(c, a)} |"
             if e
-            else f"| {rows:,} | — | — | — | — | — | {over(c, a)} |"
+            else f"| {rows:,} | — | — | — | — | — | — | {over(c, a)} |"
         )
     return "\n".join(lines)
 
