@@ -1,7 +1,7 @@
 """Benchmark the exporter (CSV and XLSX) against `psql \\copy` + upload and the XLSX libraries.
 
     python bench/bench_exporter.py [--sizes 100000,500000,1000000] [--runs 3]
-        [--library-rows 500000] [--library-runs 1] [--approaches acefg] [--quick]
+        [--library-rows 500000] [--library-runs 2] [--approaches acefg] [--quick]
 
 One run, one dataset, one moto S3 server in its own process (restarted between sizes and
 whenever its RSS grows past a threshold, since it keeps objects in memory). For each size
@@ -445,7 +445,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="openpyxl/xlsxwriter only at sizes up to this (default 500000)",
     )
     parser.add_argument(
-        "--library-runs", type=int, default=1, help="runs of openpyxl/xlsxwriter (default 1)"
+        "--library-runs", type=int, default=2, help="runs of openpyxl/xlsxwriter (default 2)"
     )
     parser.add_argument(
         "--approaches",
