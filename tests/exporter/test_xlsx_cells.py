@@ -327,3 +327,36 @@ def test_values_without_a_number_form_become_text_cells(
         [3.0, "-Infinity", ""],
         [4.0, 1.5, dt.date(2024, 1, 1)],
     ]
+
+
+def test_a_view_gives_the_same_cells_as_its_table(
+    database_url: str, db: psycopg.Connection[Any], cells_table: list[tuple[Any, ...]]
+) -> None:
+    # A view declares no NOT NULL: every cell after the first then names its column.
+    table_body, table_lines = export(database_url)
+    db.execute("ALTER TABLE cells RENAME TO cells_table")
+    db.execute("CREATE VIEW cells AS SELECT * FROM cells_table")
+
+    view_body, view_lines = export(database_url)
+
+    assert b'<c r="B2"' not in table_lines[0] and b'<c r="B2"' in view_lines[0]
+    assert read_openpyxl(view_body, WIDTH).values() == read_openpyxl(table_body, WIDTH).values()
+    assert read_calamine(view_body) == read_calamine(table_body)
+
+
+def test_not_null_columns_come_from_the_table_definition(
+    database_url: str, db: psycopg.Connection[Any]
+) -> None:
+    db.execute("CREATE VIEW plain AS SELECT id, status FROM transactions")
+
+    def entry(*table: str) -> Resource:
+        return Resource("T", table, "t", CELLS.columns, {}, ("n",))
+
+    with Snapshot(
+        database_url, application_name="test-nn", statement_timeout=60, connect_timeout=5
+    ) as snap:
+        table = snap.not_null_columns(entry("public", "transactions"))
+        view = snap.not_null_columns(entry("plain"))
+
+    assert table == {"id", "created_at", "amount", "currency", "status"}
+    assert view == frozenset()
