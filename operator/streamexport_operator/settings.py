@@ -48,7 +48,7 @@ class Settings:
     job_memory_limit: str = "512Mi"
     job_cpu_request: str = "250m"
     job_cpu_limit: str = "1"
-    job_tmp_size_limit: str = "2Gi"
+    job_tmp_size_limit: str = "64Mi"  # XLSX streams into the upload: no temporary files
     job_active_deadline_seconds: int = 3600
     job_backoff_limit: int = 2
     job_ttl_seconds_after_finished: int = 86400
@@ -112,7 +112,7 @@ class Settings:
             job_memory_limit=reader.quantity("JOB_MEMORY_LIMIT", "512Mi"),
             job_cpu_request=reader.quantity("JOB_CPU_REQUEST", "250m"),
             job_cpu_limit=reader.quantity("JOB_CPU_LIMIT", "1"),
-            job_tmp_size_limit=reader.quantity("JOB_TMP_SIZE_LIMIT", "2Gi"),
+            job_tmp_size_limit=reader.quantity("JOB_TMP_SIZE_LIMIT", "64Mi"),
             job_active_deadline_seconds=reader.integer(
                 "JOB_ACTIVE_DEADLINE_SECONDS", 3600, minimum=1
             ),

@@ -126,7 +126,7 @@ def test_export_job_pod_is_hardened(rendered: Rendered, tmp_path: Path) -> None:
     tmp = next(m for m in container["volumeMounts"] if m["mountPath"] == TMP)
     volume = next(v for v in pod["volumes"] if v["name"] == tmp["name"])
     assert volume["emptyDir"]["sizeLimit"] == rendered.values.get("exporter", {}).get(
-        "tmpSizeLimit", "2Gi"
+        "tmpSizeLimit", "64Mi"
     ), label
     # The pod runs as the ServiceAccount the chart created for it.
     assert (

@@ -57,6 +57,13 @@ def test_select_aliases_labels_orders_and_neutralises_text() -> None:
     assert "''''" not in select_query(TRANSACTIONS, {}, neutralise=False)[0].as_string()
 
 
+def test_neutralising_tests_the_first_code_point_and_skips_formula_safe_columns() -> None:
+    text = select_query(TRANSACTIONS, {})[0].as_string()
+    assert 'CASE WHEN ascii("customer_email") IN (61, 43, 45, 64, 9, 13)' in text
+    assert '"currency" AS "Currency"' in text and '"status" AS "Status"' in text
+    assert text.count("THEN ''") == 2  # customer_email and description only
+
+
 def test_copy_wraps_the_select() -> None:
     text = copy_query(TRANSACTIONS, {})[0].as_string()
     assert text.startswith("COPY (SELECT ")

@@ -141,7 +141,7 @@ def test_locked_down_pod_and_container(job: dict[str, Any]) -> None:
 
 def test_tmp_is_a_size_limited_empty_dir(job: dict[str, Any]) -> None:
     pod = job["spec"]["template"]["spec"]
-    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}}]
+    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
     assert container_of(job)["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]  # noqa: S108
 
 
