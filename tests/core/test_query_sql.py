@@ -19,11 +19,11 @@ def test_dates_become_whole_utc_days() -> None:
     query, params = count_query(TRANSACTIONS, filters)
     assert query.as_string() == (
         'SELECT count(*) FROM "public"."transactions"'
-        ' WHERE "created_at" >= %(startDate)s AND "created_at" < %(endDate)s'
+        ' WHERE "created_at" >= %(startDate)s AND "created_at" < %(endDate)s + interval \'1 day\''
     )
     assert params == {
         "startDate": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
-        "endDate": dt.datetime(2024, 3, 2, tzinfo=dt.UTC),  # endDate is inclusive
+        "endDate": dt.datetime(2024, 3, 1, tzinfo=dt.UTC),  # inclusive: PostgreSQL adds the day
     }
 
 
