@@ -17,6 +17,9 @@ OUTCOMES = ("completed", "failed")
 TEMPLATE_FILES = ("subject.txt.j2", "body.txt.j2", "body.html.j2")
 REASON_TEXT = {
     "OOMKilled": "The export needed more memory than it is allowed.",
+    "OutOfMemory": "The export needed more memory than it is allowed.",
+    "Killed": "The export was stopped from outside on every attempt.",
+    "Evicted": "The export's pod was evicted from its node.",
     "DeadlineExceeded": "The export took longer than it is allowed to run.",
     "InvalidRequest": "The request cannot be exported as given.",
     "BackoffLimitExceeded": "The export failed on every attempt.",
