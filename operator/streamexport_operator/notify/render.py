@@ -96,14 +96,16 @@ def email_context(
     }
 
 
-def build_message(email: Email, *, sender: str, recipient: str, export_ref: str) -> EmailMessage:
+def build_message(
+    email: Email, *, sender: str, recipient: str, export_ref: str, message_id: str | None = None
+) -> EmailMessage:
     """A multipart/alternative message: plain text first, HTML preferred by capable clients."""
     message = EmailMessage()
     message["Subject"] = email.subject
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="streamexport.io")
+    message["Message-ID"] = message_id or make_msgid(domain="streamexport.io")
     message["X-Streamexport-Export"] = export_ref
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
