@@ -30,7 +30,7 @@ from streamexport_operator.exports import (
 from streamexport_operator.kube import export_path
 from streamexport_operator.logs import export_logger
 from streamexport_operator.notify import build_message, email_context, render_email, send_message
-from streamexport_operator.presign import link_lifetime, presign_download
+from streamexport_operator.presign import link_lifetime
 from streamexport_operator.reconcile import utcnow
 from streamexport_operator.runtime import Runtime
 from streamexport_operator.settings import Settings
@@ -122,13 +122,13 @@ def _compose(runtime: Runtime, export: Mapping[str, Any], message_id: str) -> An
         lifetime = link_lifetime(
             now, parse_time(status.get("expiresAt")), settings.export_expiry_seconds
         )
-        link = presign_download(
-            runtime.s3,
-            settings.s3_bucket,
+        if runtime.signer.refresh_needed():
+            runtime.signer.refresh()  # blocking is fine: _compose runs in a thread
+        link = runtime.signer.sign(
             str(status["objectKey"]),
-            status.get("fileName"),
-            lifetime,
-            now,
+            lifetime_seconds=lifetime,
+            now=now,
+            file_name=status.get("fileName"),
         )
         download_url, download_expires = link.url, format_time(link.expires_at)
     outcome = "completed" if phase_of(export) == COMPLETED else "failed"
