@@ -19,7 +19,14 @@ def make_s3_client(settings: Settings) -> Any:
         "s3",
         endpoint_url=settings.s3_endpoint_url,
         region_name=settings.aws_region,
-        config=Config(signature_version="s3v4", s3=addressing, retries={"mode": "standard"}),
+        # botocore's 60 s connect and read defaults, 3 tries: a hung S3 held a handler 6 min.
+        config=Config(
+            signature_version="s3v4",
+            s3=addressing,
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=settings.s3_timeout_seconds,
+            read_timeout=settings.s3_timeout_seconds,
+        ),
     )
 
 
