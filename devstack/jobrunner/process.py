@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devstack import pdeathsig
 from devstack.memlimit import MemoryCap
 
 TERMINATION_MESSAGE_LIMIT = 4096
@@ -148,6 +149,8 @@ async def run_container(
                 MemoryCap(memory_limit, name=f"jobrunner-{name}-{uuid.uuid4().hex[:8]}")
             )
             argv, child_env = cap.wrap(argv), cap.env(child_env)
+        # A runner killed outright (SIGKILL) must not leave its containers running.
+        argv = pdeathsig.launcher(os.getpid(), signal.SIGKILL, argv)
         try:
             with open(log, "ab") as log_handle:
                 process = await asyncio.create_subprocess_exec(
