@@ -20,6 +20,8 @@ from streamexport_operator.exports import (
 from streamexport_operator.settings import Settings
 
 CONTAINER_NAME = "exporter"
+# Kueue admits a suspended Job carrying this label by unsuspending it (kueue.x-k8s.io docs).
+KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 # Exit codes of the exporter (docs/configuration.md): 2 = can never succeed.
 EXIT_INVALID_REQUEST = EXIT_PERMANENT
@@ -206,5 +208,9 @@ def build_job(export: Body, settings: Settings, key: str) -> dict[str, Any]:
             },
         },
     }
+    if settings.kueue_queue_name:
+        # Created suspended: only Kueue unsuspends it, when its ClusterQueue has the quota.
+        job["metadata"]["labels"][KUEUE_QUEUE_LABEL] = settings.kueue_queue_name
+        job["spec"]["suspend"] = True
     kopf.adopt(job, owner=as_body(export))
     return job

@@ -144,6 +144,10 @@ def _from_job(
     if cancel_requested(export):
         status.update(_cancelled(now, "The export was cancelled while it ran."))
         return status
+    if (job.get("spec") or {}).get("suspend") and not job_status.get("active"):
+        # Kueue has not admitted it yet (or suspended it): it waits, it does not run.
+        status.update(phase=QUEUED, message="Waiting for Kueue to admit the Job.")
+        return status
     status["phase"] = PROCESSING
     return status
 
