@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from api import parselog
 from api.auth import Authenticator
 from api.counting import RowCounter
 from api.errors import error_middleware
@@ -32,6 +33,7 @@ CATALOG_KEY = web.AppKey("catalog", Catalog)
 
 def create_app(settings: Settings) -> web.Application:
     """The API application; its database pool and clients open when it starts."""
+    parselog.install()
     app = web.Application(
         middlewares=[request_middleware, error_middleware],
         client_max_size=MAX_BODY_BYTES,

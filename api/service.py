@@ -153,11 +153,12 @@ class ExportService:
         seconds = download_window(export, now, self._settings.download_url_ttl_seconds)
         if seconds is None:
             return export_body(export)
-        url = await self._presigner.download_url(export["status"]["objectKey"], seconds)
+        status = export["status"]
+        link = await self._presigner.download_link(
+            status["objectKey"], seconds, file_name=status.get("fileName")
+        )
         return export_body(
-            export,
-            download_url=url,
-            download_url_expires_at=now + dt.timedelta(seconds=seconds),
+            export, download_url=link.url, download_url_expires_at=link.expires_at
         )
 
     async def list_page(self, user: User, query: ListQuery) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import socket
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 from lightkube import codecs
 
 from devstack import demo_data, services
-from devstack.processes import Supervisor, free_port, http_ok, port_open
+from devstack.processes import StackError, Supervisor, free_port, http_ok, port_open
 from streamexport_core.kube import sync_client
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,6 +53,17 @@ class Ports:
     @classmethod
     def random(cls) -> Ports:
         return cls(*(free_port() for _ in range(6)))
+
+    def in_use(self, host: str = "127.0.0.1") -> list[str]:
+        """"port N (STACK_X_PORT)" for each port something already listens on."""
+        busy = []
+        for name, port in vars(self).items():
+            with socket.socket() as sock:
+                try:
+                    sock.bind((host, port))
+                except OSError:
+                    busy.append(f"port {port} (STACK_{name.upper()}_PORT)")
+        return busy
 
 
 @dataclass
@@ -105,6 +117,14 @@ class Stack:
 
     def start(self, progress: Any = print) -> None:
         root = self.config.root
+        busy = self.ports.in_use()
+        if busy:
+            # Before anything starts: talking to an earlier stack's stand-in fails much later
+            # and far from the cause (a 409 while seeding Secrets).
+            raise StackError(
+                f"{', '.join(busy)} already in use (an earlier `make up` still running?):"
+                " stop what holds it, or set the variable to a free port"
+            )
         if self.mail_dir.exists():
             shutil.rmtree(self.mail_dir)
         self.mail_dir.mkdir(parents=True)

@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from exporter import logs
 from exporter.errors import EXIT_OK, Terminated, classify
+from exporter.memguard import MemoryGuard
 from exporter.result import default_termination_path, failure_json, write_termination_message
 from exporter.settings import (
     FORMATS,
@@ -353,6 +354,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     log = logs.get_logger("exporter")
     try:
         _install_signal_handlers()
+        MemoryGuard.start()  # exit 3 near the memory limit, before the kernel's 137
         settings = parse_settings(argv, environ)
         export_id = settings.export_id
         termination_path = settings.termination_message_path

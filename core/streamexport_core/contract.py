@@ -41,6 +41,9 @@ FORMATS: Final[tuple[Format, ...]] = get_args(Format)
 EXIT_OK: Final = 0
 EXIT_RETRYABLE: Final = 1
 EXIT_PERMANENT: Final = 2
+# The exporter stopped itself near its memory limit (exporter/memguard.py): retrying under the
+# same limit would only end the same way, and unlike 137 it cannot mean a kill from outside.
+EXIT_OUT_OF_MEMORY: Final = 3
 
 
 class JobEnv:

@@ -43,8 +43,9 @@ def where_clause(
             params[name] = _utc_midnight(value)
             conditions.append(sql.SQL("{} >= {}").format(column, placeholder))
         elif spec.operator == "dateTo":
-            params[name] = _utc_midnight(value + dt.timedelta(days=1))
-            conditions.append(sql.SQL("{} < {}").format(column, placeholder))
+            # The day after is added by PostgreSQL: in Python it overflows on 9999-12-31.
+            params[name] = _utc_midnight(value)
+            conditions.append(sql.SQL("{} < {} + interval '1 day'").format(column, placeholder))
         else:
             params[name] = value
             conditions.append(sql.SQL("{} = {}").format(column, placeholder))

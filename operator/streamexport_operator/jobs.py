@@ -7,7 +7,7 @@ from typing import Any
 
 import kopf
 
-from streamexport_core.contract import EXIT_PERMANENT, JobEnv
+from streamexport_core.contract import EXIT_OUT_OF_MEMORY, EXIT_PERMANENT, JobEnv
 from streamexport_operator.exports import (
     EXPORT_LABEL,
     MANAGED_BY,
@@ -20,12 +20,15 @@ from streamexport_operator.exports import (
 from streamexport_operator.settings import Settings
 
 CONTAINER_NAME = "exporter"
+# Kueue admits a suspended Job carrying this label by unsuspending it (kueue.x-k8s.io docs).
+KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 # Exit codes of the exporter (docs/configuration.md): 2 = can never succeed.
 EXIT_INVALID_REQUEST = EXIT_PERMANENT
-# 128 + SIGKILL: what a container killed by the kernel's OOM killer exits with. Retrying the
-# same export under the same memory limit would only be killed again, so it fails the Job.
-EXIT_OOM_KILLED = 137
+# 137 (128 + SIGKILL) is NOT here: the OOM killer, an eviction, a preemption, a node drain and
+# `kill -9` all exit 137, and all but the first deserve a retry. The exporter's own memory guard
+# exits EXIT_OUT_OF_MEMORY before the kernel would kill it; a kernel OOM kill that beats the
+# guard is retried within backoffLimit and reported from the container's `OOMKilled` reason.
 OBJECT_KEY_PREFIX = "exports"
 # Where the Job mounts the catalog ConfigMap: the same path the chart uses for the API and the
 # operator, so all three read one catalog.
@@ -113,7 +116,8 @@ def volumes(settings: Settings) -> tuple[list[dict[str, Any]], list[dict[str, An
 
 
 def pod_failure_policy() -> dict[str, Any]:
-    """Disruptions are not the export's fault; exit 2 and OOM can never succeed on retry."""
+    """Disruptions are not the export's fault; exit 2 (bad request) and 3 (the exporter's
+    memory guard) can never succeed on retry; any other failure, 137 included, is retried."""
     return {
         "rules": [
             {
@@ -133,7 +137,7 @@ def pod_failure_policy() -> dict[str, Any]:
                 "onExitCodes": {
                     "containerName": CONTAINER_NAME,
                     "operator": "In",
-                    "values": [EXIT_OOM_KILLED],
+                    "values": [EXIT_OUT_OF_MEMORY],
                 },
             },
         ]
@@ -206,5 +210,9 @@ def build_job(export: Body, settings: Settings, key: str) -> dict[str, Any]:
             },
         },
     }
+    if settings.kueue_queue_name:
+        # Created suspended: only Kueue unsuspends it, when its ClusterQueue has the quota.
+        job["metadata"]["labels"][KUEUE_QUEUE_LABEL] = settings.kueue_queue_name
+        job["spec"]["suspend"] = True
     kopf.adopt(job, owner=as_body(export))
     return job

@@ -14,7 +14,7 @@ import kopf
 
 from streamexport_core.timestamps import parse_time
 from streamexport_operator import metrics
-from streamexport_operator.admission import Candidate, admit
+from streamexport_operator.admission import Candidate, admit, admit_for_kueue
 from streamexport_operator.exports import (
     CANCELLED,
     COMPLETED,
@@ -158,12 +158,15 @@ async def run_admission(
             c for key, c in pending.items() if key not in jobs and key not in runtime.inflight
         ]
         settings = runtime.settings
-        chosen = admit(
-            queued,
-            running,
-            max_running=settings.max_running_exports,
-            max_per_owner=settings.max_running_exports_per_owner,
-        )
+        if settings.kueue_queue_name:
+            chosen = admit_for_kueue(queued)
+        else:
+            chosen = admit(
+                queued,
+                running,
+                max_running=settings.max_running_exports,
+                max_per_owner=settings.max_running_exports_per_owner,
+            )
         metrics.QUEUE_DEPTH.set(len(queued) - len(chosen))
         metrics.RUNNING.set(len(running) + len(chosen))
         for candidate in chosen:

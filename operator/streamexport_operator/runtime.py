@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
+from streamexport_core.presign import DownloadSigner
 from streamexport_operator import metrics
 from streamexport_operator.exports import Key
 from streamexport_operator.kube import KubeClient
@@ -32,6 +33,7 @@ class Runtime:
     kube: KubeClient
     s3: Any
     namer: FileNamer
+    signer: DownloadSigner
     admission_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Jobs created but not yet seen in the Job index: key -> (owner, monotonic time).
     inflight: dict[Key, tuple[str, float]] = field(default_factory=dict)
@@ -64,11 +66,17 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Clients for the operator's life; the metrics endpoint when a port is set."""
     namer = FileNamer.load()
     s3 = await asyncio.to_thread(make_s3_client, settings)
+    signer = await asyncio.to_thread(
+        DownloadSigner.create,
+        bucket=settings.s3_bucket,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.aws_region,
+    )
     kube_client = KubeClient.connect(
         settings.kubernetes_api_url, settings.kubernetes_timeout_seconds
     )
     async with kube_client as kube:
-        runtime = Runtime(settings=settings, kube=kube, s3=s3, namer=namer)
+        runtime = Runtime(settings=settings, kube=kube, s3=s3, namer=namer, signer=signer)
         if settings.metrics_port:
             runtime._metrics = metrics.serve(settings.metrics_port)
             log.info("metrics endpoint serving port=%d", settings.metrics_port)

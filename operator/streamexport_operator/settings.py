@@ -66,6 +66,11 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str = "streamexport <noreply@localhost>"
     smtp_timeout_seconds: float = 30.0
+    # A Kueue LocalQueue in the Export's namespace: Jobs are created suspended for it and
+    # Kueue admits them; our own admission limits then step aside. None: no Kueue.
+    kueue_queue_name: str | None = None
+    # Connect and read deadline of each S3 call (abort uploads, delete at retention).
+    s3_timeout_seconds: float = 20.0
     email_templates_dir: Path | None = None
     api_public_url: str | None = None
     log_level: str = "INFO"
@@ -141,6 +146,8 @@ class Settings:
             smtp_password=reader.optional("SMTP_PASSWORD"),
             smtp_from=reader.text("SMTP_FROM", "streamexport <noreply@localhost>"),
             smtp_timeout_seconds=reader.number("SMTP_TIMEOUT_SECONDS", 30.0, minimum=0.1),
+            s3_timeout_seconds=reader.number("S3_TIMEOUT_SECONDS", 20.0, minimum=0.1),
+            kueue_queue_name=reader.optional("KUEUE_QUEUE_NAME"),
             email_templates_dir=reader.directory("EMAIL_TEMPLATES_DIR"),
             api_public_url=reader.url("API_PUBLIC_URL"),
             log_level=reader.choice(

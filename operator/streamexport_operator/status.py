@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from streamexport_core.contract import JobEnv
+from streamexport_core.contract import EXIT_OUT_OF_MEMORY, JobEnv
 from streamexport_core.timestamps import format_time, parse_time
 from streamexport_operator.exports import (
     CANCELLED,
@@ -25,7 +26,7 @@ from streamexport_operator.exports import (
     Body,
     cancel_requested,
 )
-from streamexport_operator.jobs import CONTAINER_NAME, EXIT_INVALID_REQUEST, EXIT_OOM_KILLED
+from streamexport_operator.jobs import CONTAINER_NAME, EXIT_INVALID_REQUEST
 from streamexport_operator.settings import Settings
 
 # Status fields this operator writes; `rowsWritten`/`progressPercentage` belong to the
@@ -50,7 +51,10 @@ OWNED_FIELDS = (
 RESULT_FIELDS = ("rowsWritten", "progressPercentage")
 MAX_MESSAGE_LENGTH = 1024
 
-OOM_KILLED = "OOMKilled"
+OOM_KILLED = "OOMKilled"  # the kubelet's word: the kernel's OOM killer ended the container
+OUT_OF_MEMORY = "OutOfMemory"  # the exporter's memory guard stopped it first (exit 3)
+KILLED = "Killed"  # a signal from outside: kill -9, preemption, a node going away
+EVICTED = "Evicted"
 DEADLINE_EXCEEDED = "DeadlineExceeded"
 INVALID_REQUEST = "InvalidRequest"
 BACKOFF_LIMIT_EXCEEDED = "BackoffLimitExceeded"
@@ -63,6 +67,10 @@ class Termination:
     exit_code: int
     reason: str
     message: str
+    # The pod's own `status.reason` (e.g. Evicted) and whether it was a DisruptionTarget.
+    pod_reason: str = ""
+    pod_message: str = ""
+    disrupted: bool = False
 
 
 def export_status(
@@ -136,6 +144,10 @@ def _from_job(
     if cancel_requested(export):
         status.update(_cancelled(now, "The export was cancelled while it ran."))
         return status
+    if (job.get("spec") or {}).get("suspend") and not job_status.get("active"):
+        # Kueue has not admitted it yet (or suspended it): it waits, it does not run.
+        status.update(phase=QUEUED, message="Waiting for Kueue to admit the Job.")
+        return status
     status["phase"] = PROCESSING
     return status
 
@@ -193,18 +205,37 @@ def failure_reason(
             f"The export ran longer than its deadline of "
             f"{settings.job_active_deadline_seconds} seconds."
         )
-    if last is not None and (last.reason == OOM_KILLED or last.exit_code == EXIT_OOM_KILLED):
+    if last is not None and last.reason == OOM_KILLED:
         return OOM_KILLED, (
-            f"The exporter ran out of memory (limit {settings.job_memory_limit}); "
-            "it was not retried."
+            f"The exporter was killed for using more memory than its limit "
+            f"({settings.job_memory_limit}) on {len(terminations)} attempt(s)."
+        )
+    if last is not None and last.exit_code == EXIT_OUT_OF_MEMORY:
+        return OUT_OF_MEMORY, last_words or (
+            f"The exporter stopped near its memory limit ({settings.job_memory_limit})."
         )
     if (last is not None and last.exit_code == EXIT_INVALID_REQUEST) or (
         job_reason == "PodFailurePolicy"
     ):
         return INVALID_REQUEST, last_words or str(failed.get("message") or "Invalid request.")
+    if last is not None and (last.pod_reason == EVICTED or last.disrupted):
+        return EVICTED, _truncate(last.pod_message or "The exporter's pod was evicted.")
+    if last is not None and last.exit_code > 128:
+        return KILLED, _killed_message(last.exit_code - 128, len(terminations))
     if job_reason == BACKOFF_LIMIT_EXCEEDED:
         return BACKOFF_LIMIT_EXCEEDED, last_words or str(failed.get("message") or "")
     return job_reason or "Failed", last_words or str(failed.get("message") or "")
+
+
+def _killed_message(signum: int, attempts: int) -> str:
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = "unknown"
+    return (
+        f"The exporter was stopped from outside by signal {signum} ({name}) "
+        f"on {attempts} attempt(s), e.g. a preemption, a node drain or a manual kill."
+    )
 
 
 def exporter_message(raw: str) -> str:
@@ -229,7 +260,12 @@ def _truncate(text: str, *, tail: bool = False) -> str:
 
 def termination_of(pod: Body) -> Termination | None:
     """The exporter container's terminated state in `pod`, if it has ended."""
-    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    pod_status = pod.get("status") or {}
+    statuses = pod_status.get("containerStatuses") or []
+    disrupted = any(
+        c.get("type") == "DisruptionTarget" and c.get("status") == "True"
+        for c in pod_status.get("conditions") or []
+    )
     for container in statuses:
         if container.get("name") != CONTAINER_NAME:
             continue
@@ -239,6 +275,9 @@ def termination_of(pod: Body) -> Termination | None:
                 exit_code=int(terminated.get("exitCode", -1)),
                 reason=str(terminated.get("reason") or ""),
                 message=str(terminated.get("message") or ""),
+                pod_reason=str(pod_status.get("reason") or ""),
+                pod_message=str(pod_status.get("message") or ""),
+                disrupted=disrupted,
             )
     return None
 

@@ -140,7 +140,8 @@ def test_a_memory_cap_below_need_is_oomkilled_and_mailed(
     finally:
         stack.restart_operator()
     assert body["status"] == "FAILED"
-    assert body["failureReason"] == "OOMKilled", body
+    # The kernel (OOMKilled) or the exporter's own guard (OutOfMemory) stops it first.
+    assert body["failureReason"] in ("OOMKilled", "OutOfMemory"), body
     # A killed exporter cannot abort its upload: the operator does, soon after FAILED.
     deadline = time.monotonic() + 30
     while [u for u in _open_uploads(stack) if export_id in u["Key"]]:

@@ -95,7 +95,7 @@ def test_job_limits_retries_deadline_and_cleanup(job: dict[str, Any]) -> None:
     assert spec["template"]["spec"]["restartPolicy"] == "Never"
 
 
-def test_pod_failure_policy_fails_at_once_on_exit_2_and_oom_and_ignores_disruptions(
+def test_pod_failure_policy_fails_at_once_on_exit_2_and_3_and_ignores_disruptions(
     job: dict[str, Any],
 ) -> None:
     rules = job["spec"]["podFailurePolicy"]["rules"]
@@ -109,7 +109,7 @@ def test_pod_failure_policy_fails_at_once_on_exit_2_and_oom_and_ignores_disrupti
     }
     assert rules[2] == {
         "action": "FailJob",
-        "onExitCodes": {"containerName": "exporter", "operator": "In", "values": [137]},
+        "onExitCodes": {"containerName": "exporter", "operator": "In", "values": [3]},
     }
 
 
