@@ -75,9 +75,15 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("--bucket", JobEnv.BUCKET, "S3 bucket to upload to", required=True, metavar="BUCKET"),
     Option(
+        "--object-key-prefix",
+        JobEnv.OBJECT_KEY_PREFIX,
+        "S3 key prefix; the object is <prefix><file name> (default: exports/<export id>/)",
+        metavar="PREFIX",
+    ),
+    Option(
         "--object-key",
         JobEnv.OBJECT_KEY,
-        "S3 object key (default: exports/<export id>/<file name>)",
+        "the whole S3 object key instead (not with --object-key-prefix)",
         metavar="KEY",
     ),
     Option(
@@ -249,6 +255,7 @@ def parse_settings(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Se
         bucket=raw["bucket"],
         export_id=raw["export_id"] or str(uuid.uuid4()),
         object_key=raw["object_key"] or None,
+        object_key_prefix=raw["object_key_prefix"] or None,
         export_namespace=raw["export_namespace"] or None,
         s3_endpoint_url=raw["s3_endpoint_url"] or None,
         s3_region=region,

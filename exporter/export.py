@@ -46,7 +46,9 @@ class Plan:
         self.file_name = request_filters.file_name(
             self.resource, self.filters, settings.format, gzip=self.gzip
         )
-        self.object_key = settings.object_key or f"exports/{settings.export_id}/{self.file_name}"
+        # The exporter names the object (the operator passes only a prefix) and reports the
+        # key in its result.
+        self.object_key = settings.key_for(self.file_name)
         self.content_type = CONTENT_TYPES["csv.gz" if self.gzip else settings.format]
 
     def target(self, rows: int) -> ObjectTarget:

@@ -17,6 +17,7 @@ Per test:
   S3_BUCKET, AWS_* dummy credentials and region: the environment for a subprocess (the
   exporter, the local Job runner) that uses this test's database and bucket.
 
+A database of its own: `scratchdb.scratch_database(postgres_url, prefix)` (tests/scratchdb.py).
 To load more rows into a test's database: `devstack.demo_data.load(database_url, n, drop=True)`.
 """
 
@@ -29,7 +30,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
+from scratchdb import scratch_database
 
 from devstack import demo_data, services
 
@@ -44,35 +45,15 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database_template(postgres_url: str) -> Iterator[str]:
-    name = f"streamexport_tpl_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
+    with scratch_database(postgres_url, "streamexport_tpl") as name:
         demo_data.load(services.with_database(postgres_url, name), TEMPLATE_ROWS)
         yield name
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @pytest.fixture
 def database_url(postgres_url: str, database_template: str) -> Iterator[str]:
-    name = f"streamexport_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(database_template)
-            )
-        )
-    try:
+    with scratch_database(postgres_url, "streamexport_test", template=database_template) as name:
         yield services.with_database(postgres_url, name)
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @pytest.fixture

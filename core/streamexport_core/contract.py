@@ -51,9 +51,11 @@ class JobEnv:
     RESOURCE_TYPE: Final = "EXPORT_RESOURCE_TYPE"
     FORMAT: Final = "EXPORT_FORMAT"
     FILTERS: Final = "EXPORT_FILTERS"  # a JSON object
-    ESTIMATED_ROWS: Final = "EXPORT_ESTIMATED_ROWS"
     BUCKET: Final = "S3_BUCKET"
-    OBJECT_KEY: Final = "EXPORT_OBJECT_KEY"
+    # Where the export's object goes: the exporter appends the file name it chooses. The
+    # operator passes only this prefix; the exporter reports the full key in its result.
+    OBJECT_KEY_PREFIX: Final = "EXPORT_OBJECT_KEY_PREFIX"
+    OBJECT_KEY: Final = "EXPORT_OBJECT_KEY"  # the whole key: standalone runs only
     S3_ENDPOINT_URL: Final = "S3_ENDPOINT_URL"
     AWS_REGION: Final = "AWS_REGION"
     PART_SIZE: Final = "EXPORT_PART_SIZE"

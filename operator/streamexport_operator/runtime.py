@@ -16,7 +16,6 @@ from wsgiref.simple_server import WSGIServer
 from streamexport_operator import metrics
 from streamexport_operator.exports import Key
 from streamexport_operator.kube import Endpoint, KubeClient
-from streamexport_operator.naming import FileNamer
 from streamexport_operator.presign import make_s3_client
 from streamexport_operator.settings import Settings
 
@@ -31,7 +30,6 @@ class Runtime:
     settings: Settings
     kube: KubeClient
     s3: Any
-    namer: FileNamer
     admission_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Jobs created but not yet seen in the Job index: key -> (owner, monotonic time).
     inflight: dict[Key, tuple[str, float]] = field(default_factory=dict)
@@ -62,10 +60,9 @@ class Runtime:
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Clients for the operator's life; the metrics endpoint when a port is set."""
-    namer = FileNamer.load()
     s3 = await asyncio.to_thread(make_s3_client, settings)
     async with KubeClient(Endpoint.detect(settings.kubernetes_api_url)) as kube:
-        runtime = Runtime(settings=settings, kube=kube, s3=s3, namer=namer)
+        runtime = Runtime(settings=settings, kube=kube, s3=s3)
         if settings.metrics_port:
             runtime._metrics = metrics.serve(settings.metrics_port)
             log.info("metrics endpoint serving port=%d", settings.metrics_port)

@@ -15,11 +15,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from api_support import SECRET, Client, MakeClient
-from psycopg import sql
+from scratchdb import scratch_database
 
 from api.app import create_app
 from api.settings import Settings
@@ -48,18 +47,10 @@ def aws_credentials() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def api_database_url(postgres_url: str) -> Iterator[str]:
     """One database for every API test, with ROWS transactions: the API only reads it."""
-    name = f"api_tests_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
+    with scratch_database(postgres_url, "api_tests") as name:
         url = with_database(postgres_url, name)
         demo_data.load(url, ROWS)
         yield url
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @pytest.fixture(scope="session")

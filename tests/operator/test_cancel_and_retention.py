@@ -15,6 +15,7 @@ from jobsim import (
     eventually,
     list_jobs,
     now_rfc3339,
+    object_key_of,
     result_message,
     wait_events,
     wait_for_job,
@@ -85,8 +86,7 @@ async def test_retention_deletes_the_object_and_the_export(
     start_operator(retention_seconds=1.0)
     name = (await create_export(kube))["metadata"]["name"]
     job = await wait_for_job(kube, name)
-    env = job["spec"]["template"]["spec"]["containers"][0]["env"]
-    key = next(e["value"] for e in env if e["name"] == "EXPORT_OBJECT_KEY")
+    key = object_key_of(job)
     s3_client.put_object(Bucket=bucket, Key=key, Body=b"id\n1\n")
     await JobController(kube, name).succeed(result_message(name, key=key, bucket=bucket))
     await wait_phase(kube, name, "COMPLETED")
