@@ -7,11 +7,13 @@ JSON log lines that name the export they are about.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import random
 import sys
 import threading
+from collections.abc import Sequence
 
 import kopf
 
@@ -68,7 +70,22 @@ def configure_logging(settings: Settings) -> None:
             logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
-def main() -> int:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Only `--help`: every setting is an environment variable (docs/configuration.md)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m streamexport_operator",
+        description=(
+            "Run the streamexport operator (kopf): one Job per Export, status from the Job and "
+            "its pods, emails. Configured only by environment variables: EXPORTER_IMAGE, "
+            "S3_BUCKET, OPERATOR_NAMESPACES, SMTP_HOST, ...; docs/configuration.md lists them "
+            "all. A missing or bad one stops it with one line naming it (exit code 2)."
+        ),
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parse_args(argv)
     try:
         settings = Settings.from_env()
     except SettingsError as error:
