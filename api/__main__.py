@@ -17,6 +17,7 @@ from api.app import create_app
 from api.logs import configure_logging
 from api.settings import Settings, SettingsError
 from streamexport_core.catalog import CatalogError
+from streamexport_core.clock import Clock, system_clock
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -33,11 +34,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
     parse_args(argv)
     try:
         settings = Settings.from_env()
-        app = create_app(settings)
+        app = create_app(settings, clock=clock)
     except (SettingsError, CatalogError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

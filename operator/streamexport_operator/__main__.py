@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import kopf
 
+from streamexport_core.clock import Clock, system_clock
 from streamexport_operator.settings import Settings, SettingsError
 
 Flag = asyncio.Event | threading.Event
@@ -35,9 +36,14 @@ def peering_priority(settings: Settings) -> int | None:
 
 
 async def run(
-    settings: Settings, *, stop_flag: Flag | None = None, ready_flag: Flag | None = None
+    settings: Settings,
+    *,
+    stop_flag: Flag | None = None,
+    ready_flag: Flag | None = None,
+    clock: Clock = system_clock,
 ) -> None:
-    """Run the operator until stopped (SIGTERM/SIGINT in the main thread, or `stop_flag`)."""
+    """Run the operator until stopped (SIGTERM/SIGINT in the main thread, or `stop_flag`);
+    `clock` is its "now" for retention."""
     from streamexport_operator import handlers  # noqa: F401 - registers the handlers
 
     await kopf.operator(
@@ -49,7 +55,7 @@ async def run(
         liveness_endpoint=(
             f"http://0.0.0.0:{settings.liveness_port}/healthz" if settings.liveness_port else None
         ),
-        memo=kopf.Memo(settings=settings),
+        memo=kopf.Memo(settings=settings, clock=clock),
         stop_flag=stop_flag,
         ready_flag=ready_flag,
     )
@@ -84,7 +90,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
     parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -92,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"streamexport-operator: configuration error: {error}", file=sys.stderr)
         return 2
     configure_logging(settings)
-    asyncio.run(run(settings))
+    asyncio.run(run(settings, clock=clock))
     return 0
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
+from streamexport_core.clock import Clock, system_clock
 from streamexport_operator import metrics
 from streamexport_operator.exports import Key
 from streamexport_operator.kube import Endpoint, KubeClient
@@ -30,6 +31,8 @@ class Runtime:
     settings: Settings
     kube: KubeClient
     s3: Any
+    # "Now" for retention (deleting finished exports): a parameter, so a test can move it.
+    clock: Clock = system_clock
     admission_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Jobs created but not yet seen in the Job index: key -> (owner, monotonic time).
     inflight: dict[Key, tuple[str, float]] = field(default_factory=dict)
@@ -58,11 +61,13 @@ class Runtime:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, clock: Clock = system_clock
+) -> AsyncIterator[Runtime]:
     """Clients for the operator's life; the metrics endpoint when a port is set."""
     s3 = await asyncio.to_thread(make_s3_client, settings)
     async with KubeClient(Endpoint.detect(settings.kubernetes_api_url)) as kube:
-        runtime = Runtime(settings=settings, kube=kube, s3=s3)
+        runtime = Runtime(settings=settings, kube=kube, s3=s3, clock=clock)
         if settings.metrics_port:
             runtime._metrics = metrics.serve(settings.metrics_port)
             log.info("metrics endpoint serving port=%d", settings.metrics_port)

@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 
 from devstack import mailsink
 from devstack.services import free_port
+from streamexport_core.clock import Clock, system_clock
 from streamexport_operator.__main__ import run
 from streamexport_operator.settings import Settings
 
@@ -43,8 +44,9 @@ class SmtpServer:
 class OperatorThread:
     """The real operator (kopf) on its own thread and event loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
         self.settings = settings
+        self.clock = clock
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -52,7 +54,9 @@ class OperatorThread:
 
     def _main(self) -> None:
         try:
-            asyncio.run(run(self.settings, stop_flag=self._stop, ready_flag=self._ready))
+            asyncio.run(
+                run(self.settings, stop_flag=self._stop, ready_flag=self._ready, clock=self.clock)
+            )
         except BaseException as error:  # reported by start() and stop()
             self._error = error
             self._ready.set()
