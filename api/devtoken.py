@@ -17,6 +17,8 @@ import jwt
 
 from api.settings import MIN_SECRET_BYTES
 
+DEFAULT_TTL_SECONDS = 3600
+
 
 def mint_token(
     secret: str,
@@ -24,7 +26,7 @@ def mint_token(
     sub: str,
     email: str,
     roles: Sequence[str] = (),
-    ttl: int = 3600,
+    ttl: int = DEFAULT_TTL_SECONDS,
     issuer: str = "streamexport",
     audience: str = "streamexport-api",
     now: float | None = None,
@@ -60,7 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="a role, e.g. SUPER_ADMIN (sees every export); repeat for several",
     )
-    parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (3600)")
+    parser.add_argument(
+        "--ttl",
+        type=int,
+        default=DEFAULT_TTL_SECONDS,
+        help=f"lifetime in seconds ({DEFAULT_TTL_SECONDS})",
+    )
     args = parser.parse_args(argv)
     secret = os.environ.get("JWT_SECRET", "")
     if len(secret.encode()) < MIN_SECRET_BYTES:

@@ -30,7 +30,7 @@ from exporter.settings import (
     parse_format,
     parse_size,
 )
-from streamexport_core.contract import JobEnv
+from streamexport_core.contract import DEFAULT_AWS_REGION, JobEnv
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "--s3-region",
         JobEnv.AWS_REGION,
-        "S3 region (default: $AWS_DEFAULT_REGION, else us-east-1)",
+        f"S3 region (default: $AWS_DEFAULT_REGION, else {DEFAULT_AWS_REGION})",
         metavar="REGION",
     ),
     Option(
@@ -246,7 +246,7 @@ def parse_settings(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Se
         except ValueError:
             raise SettingsError(f"--{name.replace('_', '-')} must be a number") from None
 
-    region = raw["s3_region"] or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = raw["s3_region"] or environ.get("AWS_DEFAULT_REGION") or DEFAULT_AWS_REGION
     return Settings(
         database_url=raw["database_url"],
         resource_type=raw["resource_type"],

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from exporter.errors import ExportError, TooManyRows
+from exporter.errors import ExportError, SheetTooLarge
 from exporter.logs import get_logger
 from exporter.progress import ProgressReporter, Throttled
 from exporter.result import ExportResult
@@ -164,7 +164,7 @@ def _export_xlsx(
                 total = snapshot.count(plan.resource, plan.filters)
                 log.info("rows_counted", total=total)
                 if total > XLSX_MAX_ROWS:
-                    raise TooManyRows(
+                    raise SheetTooLarge(
                         f"{total:,} rows do not fit in one XLSX sheet (at most {XLSX_MAX_ROWS:,});"
                         " narrow the filters or export CSV"
                     )

@@ -43,6 +43,10 @@ EXIT_RETRYABLE: Final = 1
 EXIT_PERMANENT: Final = 2
 
 
+# The S3 region when none is configured (AWS's own default): one definition for the three.
+DEFAULT_AWS_REGION: Final = "us-east-1"
+
+
 class JobEnv:
     """Names of the environment variables the operator gives the exporter's container."""
 
