@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import extravenvs
 import psycopg
 import pytest
 from scratchdb import scratch_database
@@ -98,3 +99,14 @@ def service_env(database_url: str, s3_server: services.MotoThread, bucket: str) 
         "S3_ENDPOINT_URL": s3_server.endpoint_url,
         "S3_BUCKET": bucket,
     }
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start building the per-extra venvs at once when their test is selected: it is half a
+    minute of pip that then overlaps the other suites (tests/extravenvs.py)."""
+    if any(item.nodeid.startswith("tests/layout/test_extras_alone.py") for item in session.items):
+        extravenvs.start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    extravenvs.stop()
