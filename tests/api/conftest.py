@@ -26,6 +26,7 @@ from devstack import demo_data
 from devstack.kubeapi import ThreadedKubeAPI
 from devstack.kubeclient import KubeClient
 from devstack.services import DUMMY_CREDENTIALS, MotoThread, with_database
+from streamexport_core.clock import Clock, system_clock
 
 CRD = Path(__file__).resolve().parents[2] / "crds" / "exports.streamexport.io.yaml"
 ROWS = 1000  # the API tests' transactions: 2024, evenly spread, ~2.7 rows a day
@@ -91,11 +92,12 @@ def settings(
 
 @pytest.fixture
 async def make_client(settings: Settings) -> AsyncIterator[MakeClient]:
-    """Start the real app (with setting overrides) behind aiohttp's test server."""
+    """Start the real app (with setting overrides, and a clock: default the system's) behind
+    aiohttp's test server."""
     clients: list[Client] = []
 
-    async def make(**overrides: Any) -> Client:
-        app = create_app(dataclasses.replace(settings, **overrides))
+    async def make(clock: Clock = system_clock, **overrides: Any) -> Client:
+        app = create_app(dataclasses.replace(settings, **overrides), clock=clock)
         client: Client = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)
