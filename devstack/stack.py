@@ -12,7 +12,8 @@ import os
 import shutil
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -299,9 +300,8 @@ class Stack:
             what="liveness endpoint",
         )
 
-    def _start_api(self, progress: Any) -> None:
-        progress("starting the API")
-        env = {
+    def _api_env(self) -> dict[str, str]:
+        return {
             **self.common_env(),
             "DATABASE_URL": self.database_url,
             "API_HOST": "127.0.0.1",
@@ -310,10 +310,30 @@ class Stack:
             "JWT_SECRET": JWT_SECRET,
             **self.config.api_env,
         }
-        child = self.supervisor.start("api", ["python", "-m", "api"], env=env)
+
+    def _start_api(self, progress: Any) -> None:
+        progress("starting the API")
+        child = self.supervisor.start("api", ["python", "-m", "api"], env=self._api_env())
         self.supervisor.wait_until(
             child, lambda: http_ok(self.api_url + "/readyz"), timeout=60, what="/readyz"
         )
+
+    @contextmanager
+    def api_ahead(self, seconds: float) -> Iterator[str]:
+        """A second API, on its own port, whose clock runs `seconds` ahead (it sees exports
+        expire without waiting); yields its URL and stops it afterwards."""
+        port = free_port()
+        env = {**self._api_env(), "API_PORT": str(port)}
+        command = ["python", "-m", "devstack.timeshift", str(seconds), "api"]
+        child = self.supervisor.start("api-ahead", command, env=env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            self.supervisor.wait_until(
+                child, lambda: http_ok(url + "/readyz"), timeout=60, what="/readyz"
+            )
+            yield url
+        finally:
+            self.supervisor.stop("api-ahead")
 
     def token(
         self,

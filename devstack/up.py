@@ -9,7 +9,7 @@ import time
 
 from devstack import demo_data
 from devstack.processes import StackError
-from devstack.stack import REPO, Ports, Stack, StackConfig
+from devstack.stack import JWT_SECRET, REPO, Ports, Stack, StackConfig
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -39,6 +39,7 @@ streamexport is up (Ctrl-C stops everything)
   API            {stack.api_url}/api/v1/exports   (OpenAPI: {stack.api_url}/api/v1/openapi.json)
   user token     {user}
   admin token    {admin}
+  JWT secret     {JWT_SECRET}   (more tokens: TOKEN=$(make -s token SUB=alice))
   mail folder    {stack.mail_dir}
   logs           {root / "logs"}
   kubectl        kubectl --server {stack.kube_url} get exports

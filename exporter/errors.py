@@ -28,7 +28,10 @@ class PermanentError(ExportError):
     reason = "InvalidRequest"
 
 
-class TooManyRows(PermanentError):
+class SheetTooLarge(PermanentError):
+    """More rows than one XLSX sheet holds (not the API's export limit, `api.errors.TooManyRows`).
+    The reason string stays `TooManyRows`: the operator and the emails already show it."""
+
     reason = "TooManyRows"
 
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from exporter.errors import ExportError, TooManyRows
+from exporter.errors import ExportError, SheetTooLarge
 from exporter.logs import get_logger
 from exporter.progress import ProgressReporter, Throttled
 from exporter.result import ExportResult
@@ -52,7 +52,9 @@ class Plan:
         self.file_name = request_filters.file_name(
             self.resource, self.filters, settings.format, gzip=self.gzip
         )
-        self.object_key = settings.object_key or f"exports/{settings.export_id}/{self.file_name}"
+        # The exporter names the object (the operator passes only a prefix) and reports the
+        # key in its result.
+        self.object_key = settings.key_for(self.file_name)
         self.content_type = CONTENT_TYPES["csv.gz" if self.gzip else settings.format]
 
     def target(self, rows: int) -> ObjectTarget:
@@ -169,7 +171,7 @@ def _export_xlsx(
         total = snapshot.count(plan.resource, plan.filters)
         log.info("rows_counted", total=total)
         if total > XLSX_MAX_ROWS:
-            raise TooManyRows(
+            raise SheetTooLarge(
                 f"{total:,} rows do not fit in one XLSX sheet (at most {XLSX_MAX_ROWS:,});"
                 " narrow the filters or export CSV"
             )

@@ -46,6 +46,10 @@ EXIT_PERMANENT: Final = 2
 EXIT_OUT_OF_MEMORY: Final = 3
 
 
+# The S3 region when none is configured (AWS's own default): one definition for the three.
+DEFAULT_AWS_REGION: Final = "us-east-1"
+
+
 class JobEnv:
     """Names of the environment variables the operator gives the exporter's container."""
 
@@ -55,9 +59,11 @@ class JobEnv:
     FORMAT: Final = "EXPORT_FORMAT"
     FILTERS: Final = "EXPORT_FILTERS"  # a JSON object
     SCOPE: Final = "EXPORT_SCOPE"  # spec.scope as JSON; required for a scoped resource
-    ESTIMATED_ROWS: Final = "EXPORT_ESTIMATED_ROWS"
     BUCKET: Final = "S3_BUCKET"
-    OBJECT_KEY: Final = "EXPORT_OBJECT_KEY"
+    # Where the export's object goes: the exporter appends the file name it chooses. The
+    # operator passes only this prefix; the exporter reports the full key in its result.
+    OBJECT_KEY_PREFIX: Final = "EXPORT_OBJECT_KEY_PREFIX"
+    OBJECT_KEY: Final = "EXPORT_OBJECT_KEY"  # the whole key: standalone runs only
     S3_ENDPOINT_URL: Final = "S3_ENDPOINT_URL"
     AWS_REGION: Final = "AWS_REGION"
     PART_SIZE: Final = "EXPORT_PART_SIZE"

@@ -35,13 +35,9 @@ OBJECT_KEY_PREFIX = "exports"
 CATALOG_DIR = "/etc/streamexport/catalog"
 
 
-def object_key(namespace: str, name: str, file_name: str) -> str:
-    """`exports/<namespace>/<export name>/<file name>`: the prefix lifecycle rules target."""
-    return export_prefix(namespace, name) + file_name
-
-
 def export_prefix(namespace: str, name: str) -> str:
-    """`exports/<namespace>/<export name>/`: every object key of one export starts with it."""
+    """`exports/<namespace>/<export name>/`: every object key of one export starts with it (the
+    exporter appends its file name; lifecycle rules target `exports/`)."""
     return f"{OBJECT_KEY_PREFIX}/{namespace}/{name}/"
 
 
@@ -57,9 +53,10 @@ def job_labels(export: Body) -> dict[str, str]:
     }
 
 
-def exporter_env(export: Body, settings: Settings, key: str) -> list[dict[str, Any]]:
+def exporter_env(export: Body, settings: Settings) -> list[dict[str, Any]]:
     """The exporter's environment: what to export from the spec, where to from the settings,
-    credentials only as references to Secrets."""
+    credentials only as references to Secrets. The exporter validates the spec (exit code 2
+    when it never can succeed) and names the file: the operator needs no catalog."""
     meta, spec = export["metadata"], export["spec"]
     plain: dict[str, str | None] = {
         JobEnv.EXPORT_NAME: meta["name"],
@@ -69,9 +66,11 @@ def exporter_env(export: Body, settings: Settings, key: str) -> list[dict[str, A
         JobEnv.FILTERS: json.dumps(spec.get("filters") or {}, sort_keys=True),
         # Whose rows: copied from the immutable spec, never derived here.
         JobEnv.SCOPE: json.dumps(spec["scope"], sort_keys=True) if spec.get("scope") else None,
-        JobEnv.ESTIMATED_ROWS: str(int(spec.get("estimatedRowCount") or 0)),
+        # No row estimate: the exporter must COUNT in its own snapshot anyway (the XLSX sheet
+        # guard and the progress percentage need the exact count of what it will write), so an
+        # estimate taken earlier, outside that snapshot, could not save that query.
         JobEnv.BUCKET: settings.s3_bucket,
-        JobEnv.OBJECT_KEY: key,
+        JobEnv.OBJECT_KEY_PREFIX: export_prefix(meta["namespace"], meta["name"]),
         JobEnv.S3_ENDPOINT_URL: settings.s3_endpoint_url,
         JobEnv.AWS_REGION: settings.aws_region,
         JobEnv.PART_SIZE: settings.export_part_size,
@@ -144,7 +143,7 @@ def pod_failure_policy() -> dict[str, Any]:
     }
 
 
-def build_job(export: Body, settings: Settings, key: str) -> dict[str, Any]:
+def build_job(export: Body, settings: Settings) -> dict[str, Any]:
     """One Job named after its Export, owned by it, running the exporter under hard limits."""
     labels = job_labels(export)
     uid = settings.exporter_run_as_user
@@ -154,7 +153,7 @@ def build_job(export: Body, settings: Settings, key: str) -> dict[str, Any]:
         "image": settings.exporter_image,
         "imagePullPolicy": settings.exporter_image_pull_policy,
         "command": list(settings.exporter_command),
-        "env": exporter_env(export, settings, key),
+        "env": exporter_env(export, settings),
         "resources": {
             "requests": {"memory": settings.job_memory_limit, "cpu": settings.job_cpu_request},
             "limits": {"memory": settings.job_memory_limit, "cpu": settings.job_cpu_limit},

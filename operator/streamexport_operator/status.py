@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from streamexport_core.contract import EXIT_OUT_OF_MEMORY, JobEnv
+from streamexport_core.contract import EXIT_OUT_OF_MEMORY
 from streamexport_core.timestamps import format_time, parse_time
 from streamexport_operator.exports import (
     CANCELLED,
@@ -79,13 +79,8 @@ def export_status(
     pods: Sequence[Body],
     now: dt.datetime,
     settings: Settings,
-    *,
-    rejection: str | None = None,
 ) -> dict[str, Any]:
-    """The operator-owned status fields (see OWNED_FIELDS) the Export should have now.
-
-    `rejection` is why the catalog refuses the spec (checked only before a Job exists).
-    """
+    """The operator-owned status fields (see OWNED_FIELDS) the Export should have now."""
     current = dict(export.get("status") or {})
     generation = (export.get("metadata") or {}).get("generation")
     if current.get("phase") in TERMINAL_PHASES:
@@ -94,13 +89,6 @@ def export_status(
     if job is None:
         if cancel_requested(export):
             status = _cancelled(now, "The export was cancelled before it started.")
-        elif rejection is not None:
-            status = {
-                "phase": FAILED,
-                "completedAt": format_time(now),
-                "reason": INVALID_REQUEST,
-                "message": _truncate(rejection),
-            }
         else:
             status = {"phase": QUEUED, "message": "Waiting for a free export slot."}
     else:
@@ -132,7 +120,7 @@ def _from_job(
         status["expiresAt"] = format_time(
             completed_at + dt.timedelta(seconds=settings.export_expiry_seconds)
         )
-        status.update(_result(job, pods))
+        status.update(_result(pods))
         return status
     if failed is not None:
         failed_at = parse_time(failed.get("lastTransitionTime")) or now
@@ -161,12 +149,10 @@ def _cancelled(now: dt.datetime, message: str) -> dict[str, Any]:
     }
 
 
-def _result(job: Body, pods: Sequence[Body]) -> dict[str, Any]:
-    """The exporter's result, from the termination message of the pod that succeeded."""
+def _result(pods: Sequence[Body]) -> dict[str, Any]:
+    """The exporter's result, from the termination message of the pod that succeeded: the
+    exporter names the object, so its key is known only from here."""
     result: dict[str, Any] = {}
-    key = job_env(job).get(JobEnv.OBJECT_KEY)
-    if key:
-        result["objectKey"] = key
     succeeded = [t for t in map(termination_of, pods) if t is not None and t.exit_code == 0]
     if not succeeded:
         return result
@@ -301,14 +287,6 @@ def job_condition(job: Body, kind: str) -> Mapping[str, Any] | None:
 
 def job_is_finished(job: Body) -> bool:
     return job_condition(job, "Complete") is not None or job_condition(job, "Failed") is not None
-
-
-def job_env(job: Body) -> dict[str, str]:
-    containers = job.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or []
-    for container in containers:
-        if container.get("name") == CONTAINER_NAME:
-            return {e["name"]: e["value"] for e in container.get("env") or [] if "value" in e}
-    return {}
 
 
 def conditions_for(

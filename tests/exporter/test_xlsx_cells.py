@@ -358,5 +358,5 @@ def test_not_null_columns_come_from_the_table_definition(
         table = snap.not_null_columns(entry("public", "transactions"))
         view = snap.not_null_columns(entry("plain"))
 
-    assert table == {"id", "created_at", "amount", "currency", "status"}
+    assert table == {"id", "created_at", "amount", "currency", "status", "merchant_id"}
     assert view == frozenset()

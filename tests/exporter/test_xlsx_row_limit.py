@@ -68,7 +68,7 @@ def test_one_row_more_than_a_sheet_holds_fails_before_any_upload(
         "SERIES",
         "--format",
         "xlsx",
-        env={"STREAMEXPORT_CATALOG": series_catalog},
+        env={"STREAMEXPORT_CATALOG": series_catalog, "EXPORT_SCOPE": None},  # SERIES is open
     )
 
     assert run.returncode == 2, run.stderr
@@ -94,7 +94,7 @@ def test_a_full_sheet_exports_with_its_last_row_numbered_1048576(
         "xlsx",
         "--object-key",
         "full.xlsx",
-        env={"STREAMEXPORT_CATALOG": catalog},
+        env={"STREAMEXPORT_CATALOG": catalog, "EXPORT_SCOPE": None},  # SERIES is open
         timeout=200,
     )
 

@@ -16,6 +16,7 @@ from jobsim import (
     JobController,
     create_export,
     eventually,
+    object_key_of,
     plain_text,
     result_message,
     wait_events,
@@ -40,11 +41,6 @@ async def mail_for(smtp: SmtpServer, name: str) -> EmailMessage:
     return message
 
 
-def env_value(job: dict[str, Any], name: str) -> str:
-    env = job["spec"]["template"]["spec"]["containers"][0]["env"]
-    return str(next(e["value"] for e in env if e["name"] == name))
-
-
 def finished(phase: str) -> float:
     value = REGISTRY.get_sample_value(
         "streamexport_exports_finished_total", {"phase": phase, "reason": ""}
@@ -61,7 +57,7 @@ async def test_running_then_complete_then_mailed_with_a_working_link(
     export = await create_export(kube)
     name = export["metadata"]["name"]
     job = await wait_for_job(kube, name)
-    key = env_value(job, "EXPORT_OBJECT_KEY")
+    key = object_key_of(job)
     s3_client.put_object(Bucket=bucket, Key=key, Body=CONTENT)
 
     controller = JobController(kube, name)

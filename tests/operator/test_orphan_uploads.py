@@ -14,6 +14,7 @@ from jobsim import (
     create_export,
     eventually,
     get_export,
+    object_key_of,
     wait_for_job,
     wait_phase,
 )
@@ -27,11 +28,6 @@ from streamexport_operator.uploads import abort_incomplete_uploads
 
 Start = Callable[..., OperatorThread]
 CANCEL = "streamexport.io/cancel-requested"
-
-
-def object_key_of(job: dict[str, Any]) -> str:
-    env = job["spec"]["template"]["spec"]["containers"][0]["env"]
-    return str(next(e["value"] for e in env if e["name"] == "EXPORT_OBJECT_KEY"))
 
 
 def open_upload(s3_client: Any, bucket: str, key: str) -> str:
