@@ -87,5 +87,5 @@ def test_filters_never_answer_5xx(settings: Settings) -> None:
     finally:
         loop.run_until_complete(client.close())
         loop.close()
-    assert answers <= {202, 400, 422}
+    assert answers <= {202, 400, 403, 422}  # 403: a filter outside the token's row scope
     assert 202 in answers and 400 in answers  # both sides of the domain were reached

@@ -20,7 +20,7 @@ from devstack import mailsink
 from devstack.faultproxy import FaultProxy
 from devstack.kubeapi import ThreadedKubeAPI
 from devstack.services import free_port
-from streamexport_operator.kube import KubeClient
+from streamexport_operator.kube import Job, KubeClient
 
 Start = Callable[..., OperatorThread]
 
@@ -59,7 +59,7 @@ async def test_a_crash_between_send_and_record_resends_with_the_same_message_id(
             name = (await create_export(kube))["metadata"]["name"]
 
             async def job_exists() -> bool:
-                return await kube.get(f"/apis/batch/v1/namespaces/default/jobs/{name}") is not None
+                return await kube.get(Job, name, namespace="default") is not None
 
             await eventually(job_exists)
             await JobController(kube, name).succeed(result_message(name))

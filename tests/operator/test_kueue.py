@@ -19,23 +19,23 @@ from jobsim import (
     wait_phase,
 )
 from opharness import OperatorThread
-from test_job_manifest import KEY, SETTINGS, export_body
+from test_job_manifest import SETTINGS, export_body
 
 from streamexport_operator.jobs import KUEUE_QUEUE_LABEL, build_job
-from streamexport_operator.kube import KubeClient
+from streamexport_operator.kube import Job, KubeClient
 
 Start = Callable[..., OperatorThread]
 QUEUE = "team-exports"
 
 
 def test_a_kueue_job_is_created_suspended_with_the_queue_label() -> None:
-    job = build_job(export_body(), dataclasses.replace(SETTINGS, kueue_queue_name=QUEUE), KEY)
+    job = build_job(export_body(), dataclasses.replace(SETTINGS, kueue_queue_name=QUEUE))
     assert job["spec"]["suspend"] is True
     assert job["metadata"]["labels"][KUEUE_QUEUE_LABEL] == QUEUE
 
 
 def test_without_kueue_nothing_changes() -> None:
-    job = build_job(export_body(), SETTINGS, KEY)
+    job = build_job(export_body(), SETTINGS)
     assert "suspend" not in job["spec"]
     assert KUEUE_QUEUE_LABEL not in job["metadata"]["labels"]
 
@@ -65,9 +65,7 @@ async def test_the_operator_steps_aside_and_never_unsuspends(
 
     # Kueue admits the first: it unsuspends; the export then runs and completes.
     first = names[0]
-    await kube.merge_patch(
-        f"/apis/batch/v1/namespaces/default/jobs/{first}", {"spec": {"suspend": False}}
-    )
+    await kube.merge_patch(Job, first, {"spec": {"suspend": False}}, namespace="default")
     await JobController(kube, first).succeed(result_message(first))
     await wait_phase(kube, first, "COMPLETED")
     others = {j["metadata"]["name"]: j for j in await list_jobs(kube)}
