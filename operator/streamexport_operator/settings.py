@@ -41,6 +41,9 @@ class Settings:
     # Names of Secrets, not secrets.
     exporter_database_secret: str = "streamexport-database"  # noqa: S105
     exporter_s3_secret: str = "streamexport-s3"  # noqa: S105
+    # True when EXPORTER_S3_SECRET is set (the chart sets it only when a Secret holds S3 keys):
+    # then it is a prerequisite of a Job in another namespace (prerequisites.py).
+    exporter_s3_secret_required: bool = False
     exporter_run_as_user: int = 10001
     # ConfigMap holding the resource catalog for the Job; None = the image's built-in one.
     exporter_catalog_configmap: str | None = None
@@ -111,6 +114,7 @@ class Settings:
                 "EXPORTER_DATABASE_SECRET", "streamexport-database"
             ),
             exporter_s3_secret=reader.text("EXPORTER_S3_SECRET", "streamexport-s3"),
+            exporter_s3_secret_required=reader.optional("EXPORTER_S3_SECRET") is not None,
             exporter_run_as_user=reader.integer("EXPORTER_RUN_AS_USER", 10001, minimum=1),
             exporter_catalog_configmap=reader.optional("EXPORTER_CATALOG_CONFIGMAP"),
             exporter_catalog_key=reader.configmap_key("EXPORTER_CATALOG_KEY", "catalog.yaml"),
