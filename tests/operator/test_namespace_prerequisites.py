@@ -14,10 +14,11 @@ from jobsim import (
     JobController,
     eventually,
     export_manifest,
+    plain_text,
     result_message,
     wait_for_job,
 )
-from opharness import CRD, OperatorThread
+from opharness import CRD, OperatorThread, SmtpServer
 
 from devstack.kubeapi import ThreadedKubeAPI
 from streamexport_operator.kube import Export, Job, KubeClient
@@ -84,7 +85,7 @@ async def wait_phase_in(kube: KubeClient, namespace: str, name: str, phase: str)
 
 
 async def test_export_in_unprepared_namespace_fails_at_once_without_job(
-    start_operator: Start, kube: KubeClient
+    start_operator: Start, kube: KubeClient, smtp: SmtpServer
 ) -> None:
     start_operator(**CLUSTERWIDE)
     name = await create_in(kube, "team-b")
@@ -104,6 +105,14 @@ async def test_export_in_unprepared_namespace_fails_at_once_without_job(
     assert (ready["status"], ready["reason"]) == ("False", "NamespaceNotPrepared")
     assert await kube.get(Job, name, namespace="team-b") is None
     assert await kube.list(Job, namespace="team-b") == []
+
+    async def failure_mail() -> list[str] | None:
+        texts = [plain_text(m) for m in smtp.messages]
+        return [t for t in texts if name in t] or None
+
+    [text] = await eventually(failure_mail)
+    assert "is not set up to run exports yet. (NamespaceNotPrepared)" in text
+    assert "missing ServiceAccount streamexport-exporter" in text
 
 
 async def test_a_secret_without_its_key_is_named(start_operator: Start, kube: KubeClient) -> None:
