@@ -56,7 +56,7 @@ class Ports:
         return cls(*(free_port() for _ in range(6)))
 
     def in_use(self, host: str = "127.0.0.1") -> list[str]:
-        """"port N (STACK_X_PORT)" for each port something already listens on."""
+        """ "port N (STACK_X_PORT)" for each port something already listens on."""
         busy = []
         for name, port in vars(self).items():
             with socket.socket() as sock:
@@ -238,6 +238,15 @@ class Stack:
             with sync_client(self.kube_url) as kube:
                 kube.create(codecs.from_dict(body))
 
+        # The exporter's ServiceAccount, as the chart creates it: an operator watching more than
+        # one namespace checks for it before it creates a Job (prerequisites.py).
+        account = {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "streamexport-exporter", "namespace": NAMESPACE},
+        }
+        with sync_client(self.kube_url) as kube:
+            kube.create(codecs.from_dict(account))
         secret("streamexport-database", {"DATABASE_URL": self.database_url})
         secret(
             "streamexport-s3",

@@ -32,6 +32,12 @@ from streamexport_operator.exports import (
 from streamexport_operator.jobs import build_job
 from streamexport_operator.kube import Export, Job, Pod
 from streamexport_operator.logs import export_logger
+from streamexport_operator.prerequisites import (
+    NAMESPACE_NOT_PREPARED,
+    missing_in,
+    needs_check,
+    not_prepared_status,
+)
 from streamexport_operator.runtime import Runtime
 from streamexport_operator.status import (
     export_status,
@@ -158,6 +164,8 @@ async def run_admission(
         metrics.QUEUE_DEPTH.set(len(queued) - len(chosen))
         metrics.RUNNING.set(len(running) + len(chosen))
         for candidate in chosen:
+            if await fail_if_unprepared(runtime, candidate.namespace, candidate.name):
+                continue
             if await start_export(runtime, candidate.namespace, candidate.name):
                 runtime.note_inflight((candidate.namespace, candidate.name), candidate.owner)
 
@@ -174,4 +182,33 @@ async def start_export(runtime: Runtime, namespace: str, name: str) -> bool:
         job = build_job(export, runtime.settings)
         created = await runtime.kube.create(job, namespace=namespace)
         logger.info("job %s", "created" if created else "already exists")
+        return True
+
+
+async def fail_if_unprepared(runtime: Runtime, namespace: str, name: str) -> bool:
+    """Fail the Export at once (True) when its namespace lacks what its Job's pod needs.
+
+    Without this a Job outside the release namespace would name a ServiceAccount and Secrets
+    that are not there: its pod never starts and the export hangs in PROCESSING
+    (prerequisites.py says why the operator checks instead of copying them).
+    """
+    settings = runtime.settings
+    if not needs_check(settings):
+        return False  # one watched namespace: the chart prepared it
+    async with runtime.lock((namespace, name)):
+        export = await runtime.kube.get(Export, name, namespace=namespace)
+        if export is None or is_deleting(export) or is_terminal(export) or cancel_requested(export):
+            return False
+        if await runtime.kube.get(Job, name, namespace=namespace) is not None:
+            return False  # started before: what a running Job needs is no longer the question
+        absent = await missing_in(runtime.kube, settings, namespace)
+        if not absent:
+            return False
+        status = not_prepared_status(export, namespace, absent, utcnow())
+        updated = await runtime.kube.merge_patch(
+            Export.Status, name, {"status": status}, namespace=namespace
+        )
+        logger = export_logger(namespace, name)
+        logger.warning("no job created reason=%s missing=%s", NAMESPACE_NOT_PREPARED, absent)
+        announce(updated, phase_of(export), FAILED, logger)
         return True

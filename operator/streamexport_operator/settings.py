@@ -43,6 +43,9 @@ class Settings:
     # Names of Secrets, not secrets.
     exporter_database_secret: str = "streamexport-database"  # noqa: S105
     exporter_s3_secret: str = "streamexport-s3"  # noqa: S105
+    # True when EXPORTER_S3_SECRET is set (the chart sets it only when a Secret holds S3 keys):
+    # then it is a prerequisite of a Job in another namespace (prerequisites.py).
+    exporter_s3_secret_required: bool = False
     exporter_run_as_user: int = 10001
     # ConfigMap holding the resource catalog for the Job; None = the image's built-in one.
     exporter_catalog_configmap: str | None = None
@@ -118,6 +121,7 @@ class Settings:
             exporter_run_as_user=reader.integer(
                 "EXPORTER_RUN_AS_USER", cls.exporter_run_as_user, minimum=1
             ),
+            exporter_s3_secret_required=reader.optional("EXPORTER_S3_SECRET") is not None,
             exporter_catalog_configmap=reader.optional("EXPORTER_CATALOG_CONFIGMAP"),
             exporter_catalog_key=reader.configmap_key(
                 "EXPORTER_CATALOG_KEY", cls.exporter_catalog_key

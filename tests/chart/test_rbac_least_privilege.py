@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chart_helpers import NAMESPACE, Obj, Rendered
+from chart_helpers import NAMESPACE, RELEASE, Obj, Rendered
 
 Grants = set[tuple[str, str, str]]  # (apiGroup, resource, verb)
 
@@ -21,6 +21,10 @@ OPERATOR_GRANTS: Grants = (
     | {("", "pods", v) for v in ("get", "list", "watch")}
     | {(group, "events", v) for group in ("", "events.k8s.io") for v in ("create", "patch")}
 )
+# Cluster-wide only: the operator checks a namespace's export prerequisites (prerequisites.py).
+PREREQUISITE_GRANTS: Grants = {
+    ("", kind, "get") for kind in ("serviceaccounts", "configmaps", "secrets")
+}
 RETENTION_GRANT = ("streamexport.io", "exports", "delete")
 CLUSTER_OBSERVATION: Grants = {
     ("apiextensions.k8s.io", "customresourcedefinitions", "list"),
@@ -65,12 +69,46 @@ def test_no_wildcard_in_any_rule(rendered: Rendered) -> None:
             assert "resourceNames" not in rule or "*" not in rule["resourceNames"]
 
 
-def test_no_rule_grants_secrets_or_escalation(rendered: Rendered) -> None:
+def test_no_rule_grants_rbac_or_escalation(rendered: Rendered) -> None:
     forbidden_verbs = {"escalate", "bind", "impersonate"}
     for role in rendered.of_kind("Role", "ClusterRole"):
         for _group, resource, verb in grants(role):
-            assert resource not in ("secrets", "roles", "rolebindings", "clusterroles"), role
+            assert resource not in ("roles", "rolebindings", "clusterroles"), role
             assert verb not in forbidden_verbs, role
+
+
+def test_secrets_only_get_by_name_for_the_cluster_wide_operator(rendered: Rendered) -> None:
+    """Checking a namespace's Secrets exist needs `get` on them: only the two the Jobs name."""
+    operator = {role["metadata"]["name"] for role in roles_of(rendered, "operator")}
+    names = {"streamexport-database", "streamexport-s3"} | {
+        f"{RELEASE}-{key}" for key in ("database", "s3")
+    }
+    for role in rendered.of_kind("Role", "ClusterRole"):
+        for rule in role["rules"]:
+            if "secrets" not in rule["resources"]:
+                continue
+            assert role["kind"] == "ClusterRole" and role["metadata"]["name"] in operator, role
+            assert rule["resources"] == ["secrets"] and rule["verbs"] == ["get"], rule
+            assert rule["resourceNames"] and set(rule["resourceNames"]) <= names, rule
+    if not rendered.values.get("watchAllNamespaces"):
+        assert not component_grants(rendered, "operator") & PREREQUISITE_GRANTS
+
+
+def test_prerequisite_rules_name_exactly_what_the_jobs_use(all_on: Rendered) -> None:
+    role = roles_of(all_on, "operator")[0]
+    by_resource = {
+        rule["resources"][0]: rule["resourceNames"]
+        for rule in role["rules"]
+        if "resourceNames" in rule
+    }
+    exporter = all_on.one("ServiceAccount", "exporter")["metadata"]["name"]
+    catalog = all_on.one("ConfigMap", "catalog")["metadata"]["name"]
+    # all-on creates both Secrets from values: "<release>-database", "<release>-s3".
+    assert by_resource == {
+        "serviceaccounts": [exporter],
+        "configmaps": [catalog],
+        "secrets": [f"{RELEASE}-database", f"{RELEASE}-s3"],
+    }
 
 
 def test_api_may_only_create_get_list_and_patch_exports(rendered: Rendered) -> None:
@@ -93,7 +131,10 @@ def test_cluster_wide_operator_gets_cluster_roles_and_observation(all_on: Render
     assert {role["kind"] for role in roles} == {"ClusterRole"}
     peering = {("kopf.dev", "clusterkopfpeerings", v) for v in ("get", "list", "watch", "patch")}
     # all-on keeps exports forever (retentionDays 0), so the operator never deletes one.
-    assert component_grants(all_on, "operator") == OPERATOR_GRANTS | CLUSTER_OBSERVATION | peering
+    assert (
+        component_grants(all_on, "operator")
+        == OPERATOR_GRANTS | CLUSTER_OBSERVATION | peering | PREREQUISITE_GRANTS
+    )
     binding = all_on.one("ClusterRoleBinding", "operator")
     assert binding["roleRef"]["name"] == roles[0]["metadata"]["name"]
 

@@ -132,22 +132,23 @@ def result_message(
 class JobController:
     """Plays the Job controller and the kubelet for one Job, step by step."""
 
-    def __init__(self, kube: KubeClient, name: str) -> None:
+    def __init__(self, kube: KubeClient, name: str, namespace: str = NAMESPACE) -> None:
         self.kube = kube
         self.name = name
+        self.namespace = namespace
         self.outcomes: list[PodOutcome] = []
         self.start_time = now_rfc3339()
         self.pod: dict[str, Any] | None = None
 
     async def job(self) -> dict[str, Any]:
-        job = await self.kube.get(Job, self.name, namespace=NAMESPACE)
+        job = await self.kube.get(Job, self.name, namespace=self.namespace)
         assert job is not None, f"job {self.name} is gone"
         return job
 
     async def run_pod(self) -> dict[str, Any]:
         """A new pod for the next attempt, running; the Job active."""
         job = await self.job()
-        pod = await self.kube.create(build_pod(job, len(self.outcomes)), namespace=NAMESPACE)
+        pod = await self.kube.create(build_pod(job, len(self.outcomes)), namespace=self.namespace)
         assert pod is not None
         self.pod = pod
         await self._pod_status(pod, "Running", {"running": {"startedAt": now_rfc3339()}})
@@ -203,7 +204,7 @@ class JobController:
             job["spec"], self.outcomes, start_time=self.start_time, active=active, decision=decision
         )
         await self.kube.merge_patch(
-            Job.Status, self.name, {"status": status}, namespace=NAMESPACE
+            Job.Status, self.name, {"status": status}, namespace=self.namespace
         )
 
 

@@ -23,6 +23,7 @@ REASON_TEXT = {
     "DeadlineExceeded": "The export took longer than it is allowed to run.",
     "InvalidRequest": "The request cannot be exported as given.",
     "BackoffLimitExceeded": "The export failed on every attempt.",
+    "NamespaceNotPrepared": "The export's namespace is not set up to run exports yet.",
 }
 
 
