@@ -44,10 +44,18 @@ def backoff_seconds(failures: int) -> float:
 
 
 class ExportCache:
-    def __init__(self, kube: KubeClient, namespace: str, *, wait_seconds: float) -> None:
+    def __init__(
+        self,
+        kube: KubeClient,
+        namespace: str,
+        *,
+        wait_seconds: float,
+        watch_seconds: int = WATCH_SECONDS,
+    ) -> None:
         self._kube = kube
         self._namespace = namespace
         self._wait_seconds = wait_seconds
+        self._watch_seconds = watch_seconds
         self._index = ExportIndex()
         self._synced = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -138,7 +146,9 @@ class ExportCache:
         return version
 
     async def _follow(self, version: str) -> None:
-        events = self._kube.watch_exports(self._namespace, version, server_timeout=WATCH_SECONDS)
+        events = self._kube.watch_exports(
+            self._namespace, version, server_timeout=self._watch_seconds
+        )
         async with contextlib.aclosing(events):  # type: ignore[type-var]
             async for kind, export in events:
                 if kind in ("ADDED", "MODIFIED"):
