@@ -4,13 +4,14 @@ see their own, and a cursor stays put while new exports arrive."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import ADMIN, EXPORTS, USER_A, USER_B, Client, create, set_status
+from api_support import ADMIN, EXPORTS, USER_A, USER_B, Client, MakeClient, create, set_status
 from polling import eventually
 
 from api.export_cache import ExportCache
@@ -92,6 +93,20 @@ async def test_the_cursor_is_stable_while_new_exports_arrive(client: Client) -> 
     # a newer export from the same second as the cursor may still sort after it.)
     assert len(seen + rest) == len(set(seen + rest))
     assert set(first) <= set(seen + rest)
+
+
+async def test_a_list_that_is_not_in_sync_is_a_503_within_the_deadline(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client(
+        kubernetes_api_url="http://127.0.0.1:1", kubernetes_timeout_seconds=0.5
+    )
+    started = time.monotonic()
+    response = await client.get(EXPORTS, headers=USER_A)
+    assert (response.status, time.monotonic() - started < 3.0) == (503, True)
+    assert (await response.json())["message"] == (
+        "The export list is not in sync with the Kubernetes API; try again later"
+    )
 
 
 @pytest.fixture
