@@ -4,6 +4,7 @@ see their own, and a cursor stays put while new exports arrive."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -116,7 +117,10 @@ async def small_history() -> AsyncIterator[str]:
         yield server.url
 
 
-async def test_an_expired_watch_lists_again(small_history: str) -> None:
+async def test_an_expired_watch_lists_again(
+    small_history: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="api.export_cache")
     async with KubeClient(small_history) as kube:
         await kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})
         api_kube = ApiKubeClient(small_history, timeout_seconds=5.0)
@@ -130,6 +134,7 @@ async def test_an_expired_watch_lists_again(small_history: str) -> None:
             for index in range(30):
                 await kube.create(_config_map(f"c{index}"), namespace="n")
             assert await eventually(lambda: _true(cache.lists >= 2), timeout=DEADLINE)
+            assert "export watch expired; listing again" in caplog.messages
             # Listed again and watching again: a new export still arrives.
             await kube.create(_export("late-comer"), namespace="n")
 
