@@ -156,7 +156,9 @@ class ExportService:
         link = await self._presigner.download_link(
             status["objectKey"], seconds, file_name=status.get("fileName")
         )
-        return export_body(export, download_url=link.url, download_url_expires_at=link.expires_at)
+        return export_body(
+            export, download_url=link.url, download_url_expires_at=link.expires_at
+        )
 
     async def list_page(self, user: User, query: ListQuery) -> dict[str, Any]:
         """The caller's exports (every export for SUPER_ADMIN), newest first, one page."""
