@@ -56,6 +56,8 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/bench_exporter.py
 	$(BIN)/python bench/bench_api.py
+	$(BIN)/python bench/bench_api.py --only list --exports 10000 --concurrency 1,16 --rows 1000 --duration 30 --warmup 1
+	$(BIN)/python bench/bench_export_index.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

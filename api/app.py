@@ -12,6 +12,7 @@ from api import parselog
 from api.auth import Authenticator
 from api.counting import RowCounter
 from api.errors import error_middleware
+from api.export_cache import ExportCache
 from api.kube import KubeClient
 from api.metrics import Metrics
 from api.middleware import METRICS_KEY, request_middleware
@@ -74,12 +75,20 @@ async def _service(app: web.Application, *, clock: Clock) -> AsyncIterator[None]
     presigner = await Presigner.create(settings)
     counter = RowCounter(settings)
     await counter.open()
+    cache: ExportCache | None = None
     try:
         await kube.open()
+        # Not awaited: the API starts with Kubernetes down; /readyz says when the list is in.
+        cache = ExportCache(
+            kube, settings.export_namespace, wait_seconds=settings.kubernetes_timeout_seconds
+        )
+        cache.start()
         app[SERVICE_KEY] = ExportService(
-            settings, app[CATALOG_KEY], counter, kube, presigner, clock=clock
+            settings, app[CATALOG_KEY], counter, kube, presigner, cache, clock=clock
         )
         yield
     finally:
+        if cache is not None:
+            await cache.stop()
         await kube.close()
         await counter.close()

@@ -9,8 +9,10 @@ server overloaded or failing (429, 5xx), unreachable or not answering within
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -50,6 +52,7 @@ class Conflict(KubeError):
 class Page:
     items: list[Manifest]
     continue_token: str | None
+    resource_version: str = ""  # the list's: where a watch of what follows starts
 
 
 class KubeClient:
@@ -123,9 +126,49 @@ class KubeClient:
             more, version, items = generic.handle_response("list", response, request)
             return more, version, items
 
-        more, _, items = await self._call("list", page(), timeout)
+        more, version, items = await self._call("list", page(), timeout)
         token = request.params.get("continue") if more else None
-        return Page(items=[dict(item) for item in items], continue_token=token or None)
+        return Page(
+            items=[dict(item) for item in items],
+            continue_token=token or None,
+            resource_version=str(version or ""),
+        )
+
+    async def watch_exports(
+        self, namespace: str, resource_version: str, *, server_timeout: int
+    ) -> AsyncIterator[tuple[str, Manifest]]:
+        """(type, export) events after `resource_version`, for as long as the caller reads.
+
+        lightkube re-opens the stream each time the server ends it (after `server_timeout`
+        seconds) and gives its read no deadline; the wait for each event gets one here
+        (`server_timeout` plus `KUBERNETES_TIMEOUT_SECONDS`), so a server that stops
+        answering is an `Unavailable`, not a watch that hangs. 410 Gone (the version is too
+        old) is a `KubeError` with status 410: list again.
+        """
+        events = self.client.watch(
+            Export,
+            namespace=namespace,
+            resource_version=resource_version,
+            server_timeout=server_timeout,
+        )
+        iterator = aiter(events)
+        deadline = server_timeout + self._timeout_seconds
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(deadline):
+                        kind, obj = await self._call("watch", anext(iterator), deadline)
+                except TimeoutError:
+                    log.warning("kubernetes api watch: no answer within %gs", deadline)
+                    raise Unavailable(
+                        f"The Kubernetes API did not answer within {deadline:g} s"
+                    ) from None
+                except StopAsyncIteration:
+                    return
+                yield kind, dict(obj)
+        finally:
+            with contextlib.suppress(Exception):
+                await iterator.aclose()  # type: ignore[attr-defined]
 
     async def patch_export(self, namespace: str, name: str, patch: Manifest) -> Manifest:
         """A JSON merge patch; a `metadata.resourceVersion` in it makes the write conditional."""

@@ -1,9 +1,10 @@
 """Listing exports newest first, a page at a time, with an opaque keyset cursor.
 
 Kubernetes lists objects in name order and names are UUIDs, so its own `continue` cannot
-give "newest first". The API lists the caller's exports (one label selector), sorts them by
-(creationTimestamp, name) descending and pages with a cursor holding the last item's sort
-key: stable while new exports arrive, and no server-side state.
+give "newest first". Exports are sorted by (creationTimestamp, name) descending and paged
+with a cursor holding the last item's sort key: stable while new exports arrive, and no
+per-client state. The API serves pages from its watched cache (`api.export_index`, sorted
+indexes); `page` below is the same paging over a plain list, the reference it is tested on.
 """
 
 from __future__ import annotations

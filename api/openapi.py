@@ -132,6 +132,8 @@ def _schemas(catalog: Catalog) -> dict[str, Schema]:
                     "properties": {
                         "database": {"type": "string", "enum": ["ok", "unavailable"]},
                         "kubernetes": {"type": "string", "enum": ["ok", "unavailable"]},
+                        # The export list: listed and watching (ok), or not yet/any more.
+                        "exportCache": {"type": "string", "enum": ["ok", "syncing"]},
                     },
                 },
             },

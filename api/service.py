@@ -22,6 +22,7 @@ from api.errors import (
     TooManyRows,
     Unavailable,
 )
+from api.export_cache import ExportCache
 from api.exports import (
     CreateRequest,
     Manifest,
@@ -32,13 +33,12 @@ from api.exports import (
     export_body,
     idempotency_key_hash,
     idempotent_name,
-    owner_label,
     parse_create_body,
     phase,
     visible_to,
 )
 from api.kube import AlreadyExists, Conflict, KubeClient, KubeError
-from api.listing import ListQuery, page
+from api.listing import ListQuery
 from api.presign import Presigner
 from api.scoping import check_filters, scoped_resource
 from api.settings import Settings
@@ -46,16 +46,12 @@ from streamexport_core.catalog import Catalog
 from streamexport_core.clock import Clock, system_clock
 from streamexport_core.contract import (
     CANCEL_ANNOTATION,
-    MANAGED_BY,
-    MANAGED_BY_LABEL,
-    OWNER_LABEL,
     TERMINAL_PHASES,
 )
 from streamexport_core.timestamps import format_time
 
 log = logging.getLogger("api.service")
 
-LIST_PAGE_SIZE = 500
 # Each generation of a key's name is one window old; retention deletes old exports, so the
 # chain is short (30-day retention / 1-day window) and this bound is only a guard.
 MAX_KEY_GENERATIONS = 64
@@ -76,6 +72,7 @@ class ExportService:
         counter: RowCounter,
         kube: KubeClient,
         presigner: Presigner,
+        cache: ExportCache,
         clock: Clock = system_clock,
     ) -> None:
         self._settings = settings
@@ -87,6 +84,7 @@ class ExportService:
         self._counter = counter
         self._kube = kube
         self._presigner = presigner
+        self._cache = cache
 
     async def create(self, user: User, body: Any, idempotency_key: str | None) -> Created:
         """Validate, count, and create the Export; a keyed repeat returns the original."""
@@ -119,13 +117,14 @@ class ExportService:
             key_hash=key_hash,
         )
         try:
-            await self._kube.create_export(self._namespace, manifest)
+            created = await self._kube.create_export(self._namespace, manifest)
         except AlreadyExists:
             # A concurrent request with the same key won the race: answer as its replay.
             existing = await self._kube.get_export(self._namespace, name)
             if existing is None:
                 raise Unavailable("The export changed while being created; retry") from None
             return Created(_replay(existing, request), replayed=True)
+        self._cache.remember_created(created)  # the caller's next list shows it
         log.info(
             "export created",
             extra={
@@ -167,35 +166,9 @@ class ExportService:
 
     async def list_page(self, user: User, query: ListQuery) -> dict[str, Any]:
         """The caller's exports (every export for SUPER_ADMIN), newest first, one page."""
-        selector = None
-        if not user.is_super_admin:
-            selector = f"{MANAGED_BY_LABEL}={MANAGED_BY},{OWNER_LABEL}={owner_label(user.id)}"
-        exports = await self._list_all(selector)
-        # The owner label is a hash: check the owner itself too.
-        items, token = page((e for e in exports if visible_to(e, user)), query)
-        return {"items": [export_body(e) for e in items], "continue": token}
-
-    async def _list_all(self, selector: str | None) -> list[Manifest]:
-        exports: list[Manifest] = []
-        token: str | None = None
-        while True:
-            try:
-                result = await self._kube.list_exports(
-                    self._namespace,
-                    label_selector=selector,
-                    limit=LIST_PAGE_SIZE,
-                    continue_token=token,
-                )
-            except KubeError as exc:
-                if exc.status == 410 and token is not None:
-                    # The list snapshot expired between pages: start again.
-                    exports, token = [], None
-                    continue
-                raise
-            exports.extend(result.items)
-            token = result.continue_token
-            if token is None:
-                return exports
+        owner = None if user.is_super_admin else user.id
+        items, token = await self._cache.page(owner, query)
+        return {"items": items, "continue": token}
 
     async def cancel(self, user: User, export_id: str) -> dict[str, Any]:
         """Record a cancellation request on the export for the operator to act on."""
@@ -234,7 +207,8 @@ class ExportService:
         return export
 
     async def readiness(self) -> dict[str, str]:
-        """`ok` or `unavailable`, for the database and for the Kubernetes API."""
+        """`ok` or `unavailable`, for the database, the Kubernetes API and the export list
+        (`exportCache`: `ok` once listed and watching, else `syncing`)."""
 
         async def check(name: str, probe: Awaitable[object]) -> str:
             try:
@@ -251,7 +225,8 @@ class ExportService:
                 self._kube.list_exports(self._namespace, limit=1, timeout=PING_TIMEOUT_SECONDS),
             ),
         )
-        return {"database": database, "kubernetes": kubernetes}
+        cache = "ok" if self._cache.synced else "syncing"
+        return {"database": database, "kubernetes": kubernetes, "exportCache": cache}
 
 
 def _replay(existing: Manifest, request: CreateRequest) -> dict[str, Any]:

@@ -1,6 +1,11 @@
 """Benchmark the API: POST (with its COUNT over ~500k rows) and GET by id, under load.
 
     python bench/bench_api.py [--rows 1000000] [--duration 10] [--concurrency 1,16,64]
+    python bench/bench_api.py --only list --exports 10000 --concurrency 1,16
+
+`--exports N` also stores N Exports in the stand-in (created directly, 10 owners of N/10
+each, the benchmark user one of them) and measures a page of `GET /api/v1/exports` as that
+user and as a SUPER_ADMIN (who sees all N); `--only list` skips the POST and GET scenarios.
 
 Starts PostgreSQL with `--rows` demo transactions (devstack.demo_data), the Kubernetes API
 stand-in and the API (`python -m api`) each in its own process, then for every scenario and
@@ -39,8 +44,10 @@ import psutil  # noqa: E402
 from lightkube.types import PatchType  # noqa: E402
 
 from api.devtoken import mint_token  # noqa: E402
+from api.exports import owner_label  # noqa: E402
 from devstack import demo_data, services  # noqa: E402
 from devstack.processes import Supervisor, free_port, http_ok  # noqa: E402
+from streamexport_core.contract import OWNER_LABEL  # noqa: E402
 from streamexport_core.kube import Export, sync_client  # noqa: E402
 
 SECRET = "benchmark-secret-of-at-least-32-bytes"  # noqa: S105 - a throwaway local secret
@@ -54,15 +61,22 @@ POST_BODY = {"resourceType": "TRANSACTIONS", "format": "csv", "filters": FILTER_
 
 async def _worker(
     session: Any, method: str, url: str, body: bytes | None, start: float, stop: float,
-    latencies: list[float], statuses: dict[int, int],
+    latencies: list[float], statuses: dict[int | str, int],
 ) -> None:  # fmt: skip
+    import aiohttp
+
     while (sent := time.perf_counter()) < stop:
-        async with session.request(method, url, data=body) as response:
-            await response.read()
+        status: int | str
+        try:
+            async with session.request(method, url, data=body) as response:
+                await response.read()
+            status = response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            status = type(exc).__name__  # counted, so that a slow path shows as failures
         took = time.perf_counter() - sent
         if sent >= start:
             latencies.append(took)
-            statuses[response.status] = statuses.get(response.status, 0) + 1
+            statuses[status] = statuses.get(status, 0) + 1
 
 
 async def _load(args: argparse.Namespace) -> dict[str, Any]:
@@ -71,7 +85,7 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {args.token}", "Content-Type": "application/json"}
     body = args.body.encode() if args.body else None
     latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    statuses: dict[int | str, int] = {}
     connector = aiohttp.TCPConnector(limit=args.concurrency)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(
@@ -85,7 +99,9 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
                 for _ in range(args.concurrency)
             )
         )
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    # At least two points for quantiles: a path slower than the run still gets a number.
+    cuts = statistics.quantiles(latencies * 2 if len(latencies) == 1 else latencies or [0.0, 0.0],
+                                n=100, method="inclusive")  # fmt: skip
     return {
         "requests": len(latencies),
         "rps": len(latencies) / args.duration,
@@ -207,6 +223,45 @@ def _completed_export(base: str, kube_url: str, token: str) -> str:
     return export_id
 
 
+OWNERS = 10
+
+
+def _store_exports(base: str, kube_url: str, token: str, count: int) -> None:
+    """`count` Exports cloned from one the API made, straight into the stand-in (no COUNT),
+    spread over OWNERS owners; the benchmark user owns one in OWNERS of them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lightkube import codecs
+
+    template_id = str(_request(f"{base}/api/v1/exports", token, "POST", POST_BODY)["exportId"])
+    kube = sync_client(kube_url)
+    try:
+        template: dict[str, Any] = dict(kube.get(Export, template_id, namespace=NAMESPACE))
+        started = time.monotonic()
+
+        def clone(index: int) -> None:
+            user = "bench" if index % OWNERS == 0 else f"bench-owner-{index % OWNERS}"
+            metadata = {
+                "name": str(uuid.uuid4()),
+                "namespace": NAMESPACE,
+                "labels": {**template["metadata"]["labels"], OWNER_LABEL: owner_label(user)},
+            }
+            spec = {**template["spec"], "requestedBy": {"userId": user, "email": "b@example.com"}}
+            body = {"apiVersion": template["apiVersion"], "kind": template["kind"],
+                    "metadata": metadata, "spec": spec}  # fmt: skip
+            kube.create(codecs.from_dict(body))
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(clone, range(count - 1)))  # the template is one of them
+        print(f"stored {count:,} exports in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    finally:
+        kube.close()
+
+
+def _rss_mib(pid: int) -> float:
+    return float(psutil.Process(pid).memory_info().rss) / 2**20
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["load"]:
@@ -217,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
     parser.add_argument("--concurrency", default="1,16,64", help="comma-separated")
     parser.add_argument("--log-level", default="INFO", help="the API's LOG_LEVEL")
+    parser.add_argument("--exports", type=int, default=0, help="Exports to list (0: no list)")
+    parser.add_argument("--only", choices=["all", "list"], default="all")
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.concurrency.split(",")]
 
@@ -227,6 +284,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         email="bench@example.com",
         ttl=86_400,
         extra_claims={"merchantId": list(demo_data.MERCHANTS)},
+    )
+    admin = mint_token(
+        SECRET, sub="bench-admin", email="admin@example.com", ttl=86_400, roles=("SUPER_ADMIN",)
     )
     with services.start_postgres() as postgres, tempfile.TemporaryDirectory() as logs:
         database_url = _database(postgres.url, args.rows)
@@ -239,16 +299,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             scenarios = [
                 ("POST /api/v1/exports (COUNT ~497k rows)", "POST", f"{base}/api/v1/exports",
-                 POST_BODY),
+                 POST_BODY, token),
                 ("GET /api/v1/exports/{id} (COMPLETED: signs a URL)", "GET",
-                 f"{base}/api/v1/exports/{export_id}", None),
+                 f"{base}/api/v1/exports/{export_id}", None, token),
                 ("GET /api/v1/exports/{id} (QUEUED)", "GET",
-                 f"{base}/api/v1/exports/{queued_id}", None),
+                 f"{base}/api/v1/exports/{queued_id}", None, token),
             ]  # fmt: skip
+            if args.only == "list":
+                scenarios = []
+            if args.exports:
+                api_pid = next(c.process.pid for c in supervisor.children if c.name == "api")
+                rss_before = _rss_mib(api_pid)
+                _store_exports(base, kube_url, token, args.exports - 2)  # 2 made above
+                # Whatever the API keeps of them: its RSS once one list has been served.
+                _request(f"{base}/api/v1/exports?limit=20", admin)
+                rss_after = _rss_mib(api_pid)
+                print(
+                    f"API RSS {rss_before:.1f} MiB before the {args.exports:,} exports,"
+                    f" {rss_after:.1f} MiB after (+{rss_after - rss_before:.1f})",
+                    file=sys.stderr,
+                )
+                mine = args.exports // OWNERS
+                scenarios += [
+                    (f"GET /api/v1/exports?limit=20 (user: {mine:,} of {args.exports:,})",
+                     "GET", f"{base}/api/v1/exports?limit=20", None, token),
+                    (f"GET /api/v1/exports?limit=20 (SUPER_ADMIN: all {args.exports:,})",
+                     "GET", f"{base}/api/v1/exports?limit=20", None, admin),
+                ]  # fmt: skip
             rows = []
-            for label, method, url, body in scenarios:
+            for label, method, url, body, who in scenarios:
                 for level in levels:
-                    result = _measured(supervisor, url, method, body, token, level, args)
+                    result = _measured(supervisor, url, method, body, who, level, args)
                     rows.append((label, level, result))
                     print(f"  {label} c={level}: {result}", file=sys.stderr)
         finally:
@@ -282,7 +363,8 @@ def _print_table(args: argparse.Namespace, rows: list[tuple[str, int, Any]]) -> 
     )
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for label, level, result in rows:
-        statuses = ", ".join(f"{code}: {n}" for code, n in sorted(result["statuses"].items()))
+        counts = sorted(result["statuses"].items(), key=str)
+        statuses = ", ".join(f"{code}: {n}" for code, n in counts)
         print(
             f"| {label} | {level} | {result['rps']:.0f} | {result['p50_ms']:.1f} |"
             f" {result['p99_ms']:.1f} | {result['api_cpu_ms']:.2f} |"

@@ -1,4 +1,8 @@
-"""GET /api/v1/exports: newest first, pages of `limit` with an opaque continue token."""
+"""GET /api/v1/exports: newest first, pages of `limit` with an opaque continue token.
+
+The list comes from the API's watched cache: a status written by the operator shows up once
+its watch event arrives, so those tests poll (with a deadline) rather than read once.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,11 @@ from typing import Any
 
 import pytest
 from api_support import EXPORTS, USER_A, Client, create, set_status
+from polling import eventually
 
 from devstack.kubeclient import KubeClient
+
+EVENT_DEADLINE = 10.0
 
 
 async def list_page(client: Client, **params: str) -> Any:
@@ -47,8 +54,12 @@ async def test_status_filter(client: Client, kube: KubeClient, namespace: str) -
     queued = await create(client, USER_A)
     failed = await create(client, USER_A)
     await set_status(kube, namespace, failed, {"phase": "FAILED", "reason": "DeadlineExceeded"})
-    assert [i["id"] for i in (await list_page(client, status="FAILED"))["items"]] == [failed]
-    assert [i["id"] for i in (await list_page(client, status="QUEUED"))["items"]] == [queued]
+
+    async def ids(status: str) -> list[str]:
+        return [i["id"] for i in (await list_page(client, status=status))["items"]]
+
+    assert await eventually(lambda: _expect(ids("FAILED"), [failed]), timeout=EVENT_DEADLINE)
+    assert await ids("QUEUED") == [queued]
 
 
 async def test_list_items_carry_no_download_url(
@@ -61,8 +72,16 @@ async def test_list_items_carry_no_download_url(
         "expiresAt": "2099-01-01T00:00:00Z",
     }
     await set_status(kube, namespace, export_id, status)
-    (item,) = (await list_page(client))["items"]
-    assert (item["status"], item["downloadUrl"]) == ("COMPLETED", None)
+
+    async def item() -> Any:
+        (only,) = (await list_page(client))["items"]
+        return only if only["status"] == "COMPLETED" else None
+
+    assert (await eventually(item, timeout=EVENT_DEADLINE))["downloadUrl"] is None
+
+
+async def _expect(actual: Any, expected: Any) -> bool:
+    return bool(await actual == expected)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api_support import EXPORTS, USER_A, Client, MakeClient
+from polling import eventually
 
 
 async def test_healthz(client: Client) -> None:
@@ -11,11 +12,16 @@ async def test_healthz(client: Client) -> None:
 
 
 async def test_readyz_when_everything_answers(client: Client) -> None:
+    async def ready() -> bool:
+        response = await client.get("/readyz")
+        return response.status == 200
+
+    # The export list is read at start-up, without holding the start-up up: poll for it.
+    assert await eventually(ready, timeout=10.0)
     response = await client.get("/readyz")
-    assert response.status == 200
     assert await response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "kubernetes": "ok"},
+        "checks": {"database": "ok", "kubernetes": "ok", "exportCache": "ok"},
     }
 
 
@@ -25,14 +31,19 @@ async def test_readyz_names_an_unreachable_database(make_client: MakeClient) -> 
     assert response.status == 503
     body = await response.json()
     assert body["message"] == "Not ready: database unavailable"
-    assert body["checks"] == {"database": "unavailable", "kubernetes": "ok"}
+    assert body["checks"]["database"] == "unavailable"
+    assert body["checks"]["kubernetes"] == "ok"
 
 
 async def test_readyz_names_an_unreachable_kubernetes_api(make_client: MakeClient) -> None:
     client = await make_client(kubernetes_api_url="http://127.0.0.1:1")
     response = await client.get("/readyz")
     assert response.status == 503
-    assert (await response.json())["checks"] == {"database": "ok", "kubernetes": "unavailable"}
+    assert (await response.json())["checks"] == {
+        "database": "ok",
+        "kubernetes": "unavailable",
+        "exportCache": "syncing",
+    }
 
 
 async def test_unreachable_kubernetes_api_makes_a_get_503(make_client: MakeClient) -> None:

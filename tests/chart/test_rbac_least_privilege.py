@@ -11,7 +11,9 @@ from chart_helpers import NAMESPACE, RELEASE, Obj, Rendered
 
 Grants = set[tuple[str, str, str]]  # (apiGroup, resource, verb)
 
-API_GRANTS: Grants = {("streamexport.io", "exports", v) for v in ("create", "get", "list", "patch")}
+API_GRANTS: Grants = {
+    ("streamexport.io", "exports", v) for v in ("create", "get", "list", "watch", "patch")
+}
 EXPORTER_GRANTS: Grants = {("streamexport.io", "exports/status", "patch")}
 OPERATOR_GRANTS: Grants = (
     {("streamexport.io", "exports", v) for v in ("get", "list", "watch", "patch")}
