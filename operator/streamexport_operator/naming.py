@@ -35,4 +35,5 @@ class FileNamer:
             filters = parse_filters(resource, spec.get("filters") or {})
         except InvalidRequest as error:
             raise Rejected(str(error)) from None
-        return file_name(resource, filters, str(spec.get("format") or "csv"))
+        gzip = spec.get("compression") == "gzip"
+        return file_name(resource, filters, str(spec.get("format") or "csv"), gzip=gzip)

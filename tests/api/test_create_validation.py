@@ -55,7 +55,7 @@ async def test_reversed_dates(client: Client) -> None:
 
 async def test_bad_format(client: Client) -> None:
     messages = await post_400(client, {**VALID_BODY, "format": "pdf"})
-    assert messages == ["format must be one of the following values: csv, xlsx"]
+    assert messages == ["format must be one of the following values: csv, xlsx, jsonl"]
 
 
 async def test_bad_enum_filter_value(client: Client) -> None:
@@ -70,7 +70,7 @@ async def test_every_problem_is_listed(client: Client) -> None:
     messages = await post_400(client, body)
     assert messages == [
         "property y should not exist",
-        "format must be one of the following values: csv, xlsx",
+        "format must be one of the following values: csv, xlsx, jsonl",
         "filters.x is not a filter of TRANSACTIONS"
         " (allowed: endDate, merchantId, startDate, status)",
     ]

@@ -1,0 +1,101 @@
+"""Every request option and JSON Lines through API → Export → operator → Job → S3 → download,
+byte for byte what the database's own COPY gives for the same columns, zone and filters."""
+
+from __future__ import annotations
+
+import gzip
+import urllib.request
+from typing import Any
+
+import psycopg
+from e2e_support import Client
+from psycopg import sql
+
+from devstack.demo_data import MERCHANTS
+from devstack.stack import Stack
+from exporter.jsonl_sql import jsonl_copy
+from streamexport_core.catalog import Resource, load_catalog
+from streamexport_core.filters import parse_filters
+from streamexport_core.options import with_columns
+from streamexport_core.scope import Scope
+from streamexport_core.sql import copy_query
+
+TRANSACTIONS = load_catalog().get("TRANSACTIONS").with_scope(
+    Scope("merchant_id", "merchantId", MERCHANTS)
+)
+FILTERS = {"startDate": "2024-05-01", "endDate": "2024-05-03"}
+BOM = b"\xef\xbb\xbf"
+
+
+def _download(url: str) -> tuple[bytes, str]:
+    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - local moto
+        return bytes(response.read()), str(response.headers["Content-Type"])
+
+
+def _database_copy(
+    stack: Stack, statement: tuple[sql.Composed, dict[str, Any]], zone: str
+) -> bytes:
+    buffer = bytearray()
+    with psycopg.connect(stack.database_url) as conn:
+        conn.execute(sql.SQL("SET TIME ZONE {}").format(sql.Literal(zone)))
+        with conn.cursor().copy(*statement) as copy:
+            for block in copy:
+                buffer += block
+    return bytes(buffer)
+
+
+def _export(alice: Client, body: dict[str, Any]) -> tuple[Any, bytes, str]:
+    status, accepted = alice.call("POST", "/api/v1/exports", body)
+    assert status == 202, accepted
+    final = alice.wait_final(accepted["exportId"])
+    assert final["status"] == "COMPLETED", final
+    data, content_type = _download(final["downloadUrl"])
+    assert len(data) == final["fileSizeBytes"]
+    return final, data, content_type
+
+
+def _resource(columns: list[str]) -> Resource:
+    return with_columns(TRANSACTIONS, columns)
+
+
+def test_csv_with_every_option(stack: Stack, alice: Client) -> None:
+    options = {
+        "columns": ["description", "id", "created_at", "amount"],
+        "compression": "gzip",
+        "csvBom": True,
+        "timeZone": "Asia/Kolkata",
+    }
+    final, data, content_type = _export(
+        alice, {"resourceType": "TRANSACTIONS", "format": "csv", "filters": FILTERS, **options}
+    )
+
+    assert {k: final[k] for k in options} == options
+    assert content_type == "application/gzip"
+    assert ".csv.gz?" in final["downloadUrl"]
+    resource = _resource(options["columns"])
+    expected = _database_copy(
+        stack, copy_query(resource, parse_filters(resource, FILTERS)), "Asia/Kolkata"
+    )
+    assert b"+05:30" in expected
+    assert gzip.decompress(data) == BOM + expected
+
+
+def test_jsonl_in_a_zone(stack: Stack, alice: Client) -> None:
+    body = {
+        "resourceType": "TRANSACTIONS",
+        "format": "jsonl",
+        "filters": FILTERS,
+        "columns": ["id", "created_at", "amount", "customer_email"],
+        "timeZone": "America/Los_Angeles",
+    }
+    final, data, content_type = _export(alice, body)
+
+    assert final["format"] == "jsonl"
+    assert content_type == "application/jsonl; charset=utf-8"
+    resource = _resource(body["columns"])
+    expected = _database_copy(
+        stack, jsonl_copy(resource, parse_filters(resource, FILTERS)), "America/Los_Angeles"
+    )
+    assert b"-07:00" in expected
+    assert data == expected
+    assert final["actualRowCount"] == data.count(b"\n")
