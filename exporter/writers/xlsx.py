@@ -1,7 +1,8 @@
 """XLSX: typed rows to a file with openpyxl's write-only workbook (streamed, memory-flat).
 
 Cells are typed from the catalog: integer and decimal columns are numbers, timestamps are
-dates (naive UTC, `yyyy-mm-dd hh:mm:ss`, truncated to milliseconds, Excel's resolution),
+dates (naive: the wall time in the session's TimeZone, the requested zone;
+`yyyy-mm-dd hh:mm:ss`, truncated to milliseconds, Excel's resolution),
 booleans are booleans, NULL is an empty cell. Text is always a string cell: openpyxl would
 otherwise turn a value starting with `=` into a formula and `#N/A` into an error cell.
 Characters XML cannot carry (control characters other than TAB, LF, CR) become U+FFFD.
@@ -155,7 +156,8 @@ def _timestamp_converter(sheet: Any) -> Converter:
         if not isinstance(value, dt.datetime):
             return value
         if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            # psycopg gives the session's TimeZone (the requested zone): keep its wall time.
+            value = value.replace(tzinfo=None)
         return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
     return _with_format(sheet, convert, DATETIME_FORMAT)

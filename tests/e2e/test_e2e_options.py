@@ -3,10 +3,14 @@ byte for byte what the database's own COPY gives for the same columns, zone and 
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+import io
 import urllib.request
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import openpyxl
 import psycopg
 from e2e_support import Client
 from psycopg import sql
@@ -18,7 +22,7 @@ from streamexport_core.catalog import Resource, load_catalog
 from streamexport_core.filters import parse_filters
 from streamexport_core.options import with_columns
 from streamexport_core.scope import Scope
-from streamexport_core.sql import copy_query
+from streamexport_core.sql import copy_query, select_query
 
 TRANSACTIONS = load_catalog().get("TRANSACTIONS").with_scope(
     Scope("merchant_id", "merchantId", MERCHANTS)
@@ -99,3 +103,29 @@ def test_jsonl_in_a_zone(stack: Stack, alice: Client) -> None:
     assert b"-07:00" in expected
     assert data == expected
     assert final["actualRowCount"] == data.count(b"\n")
+
+
+def test_xlsx_in_a_zone_has_typed_wall_times(stack: Stack, alice: Client) -> None:
+    body = {
+        "resourceType": "TRANSACTIONS",
+        "format": "xlsx",
+        "filters": FILTERS,
+        "columns": ["created_at", "amount", "id"],
+        "timeZone": "Australia/Sydney",
+    }
+    final, data, _ = _export(alice, body)
+
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("Created At", "Amount", "ID")
+    resource = _resource(body["columns"])
+    query, params = select_query(resource, parse_filters(resource, FILTERS))
+    with psycopg.connect(stack.database_url) as conn:
+        expected = conn.execute(query, params).fetchall()
+    sydney = ZoneInfo("Australia/Sydney")
+    assert len(rows) - 1 == len(expected) == final["actualRowCount"]
+    for (cell, amount, ident), (created, db_amount, db_id) in zip(rows[1:], expected, strict=True):
+        assert (ident, amount) == (db_id, float(db_amount))
+        assert isinstance(cell, dt.datetime)
+        wall = created.astimezone(sydney).replace(tzinfo=None)
+        assert abs(cell - wall) < dt.timedelta(milliseconds=1)

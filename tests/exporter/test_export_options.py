@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import psycopg
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -105,3 +106,28 @@ def test_unknown_time_zone_is_refused(run_exporter: Callable[..., Any]) -> None:
 
     assert run.returncode == 2
     assert "timeZone must be an IANA time zone name" in run.stderr
+
+
+def test_xlsx_dates_are_typed_wall_times_in_the_zone(
+    run_exporter: Callable[..., Any], s3_client: Any, bucket: str, db: psycopg.Connection[Any]
+) -> None:
+    result = export(
+        run_exporter,
+        "xlsx",
+        "--time-zone",
+        "Asia/Tokyo",
+        "--columns",
+        "id,created_at",
+        "--filters",
+        json.dumps(DAY),
+    )
+
+    data = s3_client.get_object(Bucket=bucket, Key=result["objectKey"])["Body"].read()
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    cells = [tuple(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    expected = utc_day_rows(db)
+    assert [ident for ident, _ in cells] == [ident for ident, _ in expected]
+    for (_, cell), (_, created) in zip(cells, expected, strict=True):
+        assert isinstance(cell, dt.datetime)  # a typed date cell, not text
+        wall = created.astimezone(TOKYO).replace(tzinfo=None)
+        assert abs(cell - wall) < dt.timedelta(milliseconds=1)
