@@ -25,8 +25,10 @@ async def test_unknown_field(client: Client) -> None:
 
 
 async def test_unknown_resource_type(client: Client) -> None:
-    messages = await post_400(client, {**VALID_BODY, "resourceType": "INVOICES"})
-    assert messages == ["resourceType must be one of the following values: TRANSACTIONS"]
+    messages = await post_400(client, {**VALID_BODY, "resourceType": "PAYOUTS"})
+    assert messages == [
+        "resourceType must be one of the following values: INVOICES, TRANSACTIONS"
+    ]
 
 
 async def test_missing_resource_type(client: Client) -> None:

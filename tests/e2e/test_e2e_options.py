@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import json
 import urllib.request
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -129,3 +130,23 @@ def test_xlsx_in_a_zone_has_typed_wall_times(stack: Stack, alice: Client) -> Non
         assert isinstance(cell, dt.datetime)
         wall = created.astimezone(sydney).replace(tzinfo=None)
         assert abs(cell - wall) < dt.timedelta(milliseconds=1)
+
+
+def test_invoices_jsonl_is_the_second_shape(stack: Stack, alice: Client) -> None:
+    body = {
+        "resourceType": "INVOICES",
+        "format": "jsonl",
+        "filters": {"issuedFrom": "2024-04-01", "issuedTo": "2024-04-30", "status": "PAID"},
+    }
+    final, data, _ = _export(alice, body)
+
+    invoices = load_catalog().get("INVOICES").with_scope(
+        Scope("merchant_id", "merchantId", MERCHANTS)
+    )
+    expected = _database_copy(
+        stack, jsonl_copy(invoices, parse_filters(invoices, body["filters"])), "UTC"
+    )
+    assert data == expected
+    first = json.loads(data.splitlines()[0])
+    assert first["paid"] is True and isinstance(first["due_date"], str)
+    assert final["actualRowCount"] == data.count(b"\n") > 0
