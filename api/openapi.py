@@ -321,8 +321,8 @@ def openapi_document(catalog: Catalog) -> dict[str, Any]:
         "info": {
             "title": "streamexport API",
             "version": "1.0.0",
-            "description": "Export PostgreSQL query results to CSV, XLSX or JSON Lines files"
-            " in S3.",
+            "description": "Export PostgreSQL query results to CSV, XLSX, JSON Lines or"
+            " Parquet files in S3.",
         },
         "security": [{"bearerAuth": []}],
         "paths": {

@@ -210,10 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m exporter",
         description=(
-            "Stream one export from PostgreSQL to S3 as CSV, XLSX or JSON Lines. Every flag can"
-            " also be given as the environment variable shown; the flag wins. Prints one JSON line "
-            "with the result. Exit codes: 0 done; 2 the request can never succeed (do not "
-            "retry); 1 may succeed on retry; 143/130 terminated by SIGTERM/SIGINT."
+            "Stream one export from PostgreSQL to S3 as CSV, XLSX, JSON Lines or Parquet."
+            " Every flag can also be given as the environment variable shown; the flag wins."
+            " Prints one JSON line with the result. Exit codes: 0 done; 2 the request can"
+            " never succeed (do not retry); 1 may succeed on retry; 143/130 terminated by"
+            " SIGTERM/SIGINT."
         ),
     )
     for option in OPTIONS:

@@ -22,6 +22,7 @@ from streamexport_core.catalog import Resource
 
 CURSOR_NAME = "streamexport"
 CURSOR_ITERSIZE = 5000
+BATCH_CURSOR_NAME = "streamexport_batches"
 _POLL_MS = 1000  # wake up now and then while waiting for rows (signals, cancellation)
 
 
@@ -92,6 +93,23 @@ class Snapshot:
         statement, params = query.count_query(resource, filters)
         row = self.conn.execute(statement, params).fetchone()
         return int(row[0]) if row else 0
+
+    def row_batches(
+        self, resource: Resource, filters: Mapping[str, Any], size: int
+    ) -> tuple[list[int | None], Iterator[list[tuple[Any, ...]]]]:
+        """Typed rows (unneutralised) through a server-side cursor, `size` at a time, and
+        each column's declared numeric scale (None when the type declares none)."""
+        statement, params = query.select_query(resource, filters, neutralise=False)
+        cursor = self.conn.cursor(name=BATCH_CURSOR_NAME)
+        cursor.execute(statement, params)
+        scales = [column.scale for column in cursor.description or []]
+
+        def batches() -> Iterator[list[tuple[Any, ...]]]:
+            with cursor:
+                while batch := cursor.fetchmany(size):
+                    yield batch
+
+        return scales, batches()
 
     def copy_csv(self, resource: Resource, filters: Mapping[str, Any]) -> Iterator[memoryview]:
         """The CSV of `COPY (SELECT ...) TO STDOUT (FORMAT csv, HEADER)`, one chunk per line."""

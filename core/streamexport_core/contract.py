@@ -33,7 +33,7 @@ PHASES: Final = (QUEUED, PROCESSING, COMPLETED, FAILED, CANCELLED)
 TERMINAL_PHASES: Final = frozenset({COMPLETED, FAILED, CANCELLED})
 
 # Export.spec.format
-Format = Literal["csv", "xlsx", "jsonl"]
+Format = Literal["csv", "xlsx", "jsonl", "parquet"]
 FORMATS: Final[tuple[Format, ...]] = get_args(Format)
 
 # The exporter's exit codes: 0 done; 2 a request that can never succeed (no retry); 1 may

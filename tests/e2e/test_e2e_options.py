@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
 from e2e_support import Client
 from psycopg import sql
 
@@ -150,3 +152,29 @@ def test_invoices_jsonl_is_the_second_shape(stack: Stack, alice: Client) -> None
     first = json.loads(data.splitlines()[0])
     assert first["paid"] is True and isinstance(first["due_date"], str)
     assert final["actualRowCount"] == data.count(b"\n") > 0
+
+
+def test_parquet_is_typed_and_value_exact(stack: Stack, alice: Client) -> None:
+    body = {
+        "resourceType": "INVOICES",
+        "format": "PARQUET",
+        "filters": {"issuedFrom": "2024-06-01", "issuedTo": "2024-06-30"},
+        "timeZone": "Asia/Tokyo",
+    }
+    final, data, content_type = _export(alice, body)
+
+    assert content_type == "application/vnd.apache.parquet"
+    table = pq.read_table(io.BytesIO(data))
+    assert table.schema.field("paid").type == pa.bool_()
+    assert table.schema.field("due_date").type == pa.date32()
+    assert table.schema.field("issued_at").type == pa.timestamp("us", tz="Asia/Tokyo")
+    invoices = load_catalog().get("INVOICES").with_scope(
+        Scope("merchant_id", "merchantId", MERCHANTS)
+    )
+    query, params = select_query(
+        invoices, parse_filters(invoices, body["filters"]), neutralise=False
+    )
+    with psycopg.connect(stack.database_url) as conn:
+        expected = conn.execute(query, params).fetchall()
+    assert [tuple(r.values()) for r in table.to_pylist()] == expected
+    assert final["actualRowCount"] == table.num_rows > 0
