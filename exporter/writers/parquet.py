@@ -19,7 +19,7 @@ from typing import Any
 
 from streamexport_core.catalog import Column
 
-ROW_GROUP_ROWS = 25_000  # ~5 MB of Arrow data for the demo rows; 20 row groups per 500k
+ROW_GROUP_ROWS = 10_000  # a few MB of Python rows and Arrow arrays at a time; 50 per 500k
 DECIMAL_PRECISION = 38  # decimal128's widest
 COMPRESSION = "zstd"
 
@@ -96,26 +96,35 @@ def write_parquet(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    # glibc's malloc (tuned by exporter.cli.tune_malloc) gives freed buffers back at once;
+    # jemalloc keeps them cached, and one thread does: the export is bound by fetching rows.
+    pool = pa.system_memory_pool()
+    pa.set_cpu_count(1)
     types = [field.type for field in schema]
     sink = ForwardingSink(write)
     rows = 0
-    with pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression=COMPRESSION) as out:
+    with pq.ParquetWriter(
+        pa.PythonFile(sink, mode="w"), schema, compression=COMPRESSION, memory_pool=pool
+    ) as out:
         for batch in batches:
             if not batch:
                 continue
             columns = zip(*batch, strict=True)  # rows -> columns
-            arrays = [_array(values, arrow) for values, arrow in zip(columns, types, strict=True)]
+            arrays = [
+                _array(values, arrow, pool) for values, arrow in zip(columns, types, strict=True)
+            ]
             out.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
+            del arrays, columns  # before fetching the next batch
             rows += len(batch)
             if on_rows is not None:
                 on_rows(rows)
     return rows
 
 
-def _array(values: Sequence[Any], arrow: Any) -> Any:
+def _array(values: Sequence[Any], arrow: Any, pool: Any) -> Any:
     import pyarrow as pa
 
     if pa.types.is_string(arrow) and not all(v is None or isinstance(v, str) for v in values):
         # A decimal without a declared scale: its exact text.
         values = [None if v is None else str(v) for v in values]
-    return pa.array(values, type=arrow)
+    return pa.array(values, type=arrow, memory_pool=pool)
