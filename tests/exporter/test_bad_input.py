@@ -38,7 +38,7 @@ CASES = {
     ),
     "unknown format": (
         ["--resource-type", "TRANSACTIONS", "--format", "pdf"],
-        "format must be one of csv, xlsx, not 'pdf'",
+        "format must be one of csv, xlsx, jsonl, parquet, not 'pdf'",
     ),
     "filters not JSON": (
         ["--resource-type", "TRANSACTIONS", "--filters", "{startDate: 2024}"],
