@@ -1,34 +1,32 @@
-"""A small async client for the Export resource over the Kubernetes REST API (aiohttp).
+"""The API's four calls on the Export resource, over lightkube's AsyncClient.
 
-The official `kubernetes` package blocks; the API must not block its event loop, and it
-needs only four calls on one resource. In a pod it uses the service-account token (re-read
-every minute, since the kubelet rotates it) and CA; elsewhere `KUBERNETES_API_URL`.
+A thin adapter that keeps the service readable and maps Kubernetes answers to what the
+service acts on: 404 → None, 409 → `AlreadyExists` or `Conflict`, another 4xx (e.g. 410 for
+an expired continue token) → `KubeError`; our credentials or RBAC failing (401, 403), the
+server overloaded or failing (429, 5xx), unreachable or not answering within
+`KUBERNETES_TIMEOUT_SECONDS` → `Unavailable` (a 503 with a clear message).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import ssl
-import time
-from collections.abc import Mapping
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import Any, TypeVar
 
-import aiohttp
+import httpx2
+from lightkube import ApiError, AsyncClient, codecs
+from lightkube.types import PatchType
 
 from api.errors import Unavailable
-from api.settings import SERVICE_ACCOUNT_DIR, Settings, SettingsError
-from streamexport_core.contract import export_api_path
+from api.settings import Settings
+from streamexport_core.kube import Export, async_client
 
 log = logging.getLogger("api.kube")
 
-REQUEST_TIMEOUT_SECONDS = 10.0
-TOKEN_REREAD_SECONDS = 60.0
-
 Manifest = dict[str, Any]
+T = TypeVar("T")
+FIELD_MANAGER = "streamexport-api"
 
 
 class KubeError(Exception):
@@ -55,64 +53,41 @@ class Page:
 
 
 class KubeClient:
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        token_path: Path | None = None,
-        ca_path: Path | None = None,
-    ) -> None:
-        self._base = base_url.rstrip("/")
-        self._token_path = token_path
-        self._ca_path = ca_path
-        self._token: str | None = None
-        self._token_read_at = float("-inf")
-        self._session: aiohttp.ClientSession | None = None
+    def __init__(self, api_url: str | None, *, timeout_seconds: float = 10.0) -> None:
+        self._api_url = api_url
+        self._timeout_seconds = timeout_seconds
+        self._client: AsyncClient | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KubeClient:
-        """`KUBERNETES_API_URL` when set, else the in-cluster service host, token and CA."""
-        token = SERVICE_ACCOUNT_DIR / "token"
-        ca = SERVICE_ACCOUNT_DIR / "ca.crt"
-        if settings.kubernetes_api_url:
-            return cls(
-                settings.kubernetes_api_url,
-                token_path=token if token.exists() else None,
-                ca_path=ca if ca.exists() else None,
-            )
-        host = os.environ.get("KUBERNETES_SERVICE_HOST")
-        port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
-        if not host or not token.exists():
-            raise SettingsError("KUBERNETES_API_URL is required when not running in a pod")
-        if ":" in host:
-            host = f"[{host}]"
-        return cls(f"https://{host}:{port}", token_path=token, ca_path=ca)
+        """`KUBERNETES_API_URL` when set, else in-cluster, else the kubeconfig."""
+        return cls(settings.kubernetes_api_url, timeout_seconds=settings.kubernetes_timeout_seconds)
 
     async def open(self) -> None:
-        ssl_context: ssl.SSLContext | bool = True
-        if self._ca_path is not None:
-            ssl_context = ssl.create_default_context(cafile=str(self._ca_path))
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=ssl_context, limit=64),
-            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
+        self._client = async_client(
+            self._api_url, timeout_seconds=self._timeout_seconds, field_manager=FIELD_MANAGER
         )
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
-    def _path(self, namespace: str, name: str | None = None) -> str:
-        return export_api_path(
-            quote(namespace, safe=""), None if name is None else quote(name, safe="")
-        )
+    @property
+    def client(self) -> AsyncClient:
+        if self._client is None:
+            raise RuntimeError("KubeClient.open() was not called")
+        return self._client
 
     async def create_export(self, namespace: str, manifest: Manifest) -> Manifest:
-        return await self._request("POST", self._path(namespace), body=manifest)
+        body = {**manifest, "metadata": {**manifest.get("metadata", {}), "namespace": namespace}}
+        created = self.client.create(codecs.from_dict(body))
+        return dict(await self._call("create", created))
 
     async def get_export(self, namespace: str, name: str) -> Manifest | None:
         try:
-            return await self._request("GET", self._path(namespace, name))
+            export = self.client.get(Export, name, namespace=namespace)
+            return dict(await self._call("get", export))
         except KubeError as exc:
             if exc.status == 404:
                 return None
@@ -127,87 +102,63 @@ class KubeClient:
         continue_token: str | None = None,
         timeout: float | None = None,
     ) -> Page:
-        params: dict[str, str] = {}
-        if label_selector:
-            params["labelSelector"] = label_selector
-        if limit is not None:
-            params["limit"] = str(limit)
-        if continue_token:
-            params["continue"] = continue_token
-        body = await self._request("GET", self._path(namespace), params=params, timeout=timeout)
-        items = body.get("items") or []
-        token = (body.get("metadata") or {}).get("continue") or None
-        return Page(items=list(items), continue_token=token)
+        """One page of Exports and the token for the next (None on the last page)."""
+        # lightkube's `AsyncClient.list` follows `continue` by itself and never hands the
+        # token out, which a paged HTTP API needs; its request layer (what `list` runs on)
+        # does: same request building, auth, deadline and decoding.
+        generic = self.client._client
+        request = generic.prepare_request(
+            "list",
+            res=Export,
+            namespace=namespace,
+            params={"labelSelector": label_selector, "limit": limit, "continue": continue_token},
+        )
+        if timeout is not None:
+            request.timeout = httpx2.Timeout(timeout)
+
+        async def page() -> tuple[bool, Any, list[Any]]:
+            adapter_request = generic.build_adapter_request(request)
+            response = await generic.send(adapter_request)  # type: ignore[no-untyped-call]
+            more: bool
+            more, version, items = generic.handle_response("list", response, request)
+            return more, version, items
+
+        more, _, items = await self._call("list", page(), timeout)
+        token = request.params.get("continue") if more else None
+        return Page(items=[dict(item) for item in items], continue_token=token or None)
 
     async def patch_export(self, namespace: str, name: str, patch: Manifest) -> Manifest:
         """A JSON merge patch; a `metadata.resourceVersion` in it makes the write conditional."""
-        return await self._request(
-            "PATCH",
-            self._path(namespace, name),
-            body=patch,
-            content_type="application/merge-patch+json",
+        patched = self.client.patch(
+            Export, name, patch, namespace=namespace, patch_type=PatchType.MERGE
         )
+        return dict(await self._call("patch", patched))
 
-    def _headers(self, content_type: str | None) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
-        if content_type:
-            headers["Content-Type"] = content_type
-        token = self._bearer_token()
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return headers
-
-    def _bearer_token(self) -> str | None:
-        if self._token_path is None:
-            return None
-        now = time.monotonic()
-        if now - self._token_read_at > TOKEN_REREAD_SECONDS:
-            try:
-                self._token = self._token_path.read_text(encoding="utf-8").strip()
-                self._token_read_at = now
-            except OSError as exc:
-                log.warning("cannot read the service-account token: %s", exc.strerror)
-        return self._token
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Mapping[str, Any] | None = None,
-        params: Mapping[str, str] | None = None,
-        content_type: str | None = "application/json",
-        timeout: float | None = None,
-    ) -> Manifest:
-        if self._session is None:
-            raise RuntimeError("KubeClient.open() was not called")
+    async def _call(self, verb: str, call: Awaitable[T], timeout: float | None = None) -> T:
         try:
-            async with self._session.request(
-                method,
-                self._base + path,
-                json=body,
-                params=params,
-                headers=self._headers(content_type if body is not None else None),
-                timeout=aiohttp.ClientTimeout(total=timeout) if timeout else None,
-            ) as response:
-                payload = await response.json(content_type=None)
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            log.warning("kubernetes api %s %s failed: %r", method, path, exc)
+            return await call
+        except ApiError as exc:
+            raise _error(verb, exc) from None
+        except httpx2.TimeoutException as exc:
+            seconds = timeout or self._timeout_seconds
+            log.warning("kubernetes api %s timed out after %gs: %r", verb, seconds, exc)
+            raise Unavailable(
+                f"The Kubernetes API did not answer within {seconds:g} s; try again later"
+            ) from None
+        except (httpx2.HTTPError, KeyError) as exc:
+            # Unreachable, or an answer that is not a Status (lightkube reads an error's
+            # Content-Type header unguarded: a bare proxy 502 without one is a KeyError).
+            log.warning("kubernetes api %s failed: %r", verb, exc)
             raise Unavailable("The Kubernetes API is unavailable; try again later") from None
-        if status < 400:
-            if not isinstance(payload, dict):
-                raise Unavailable("The Kubernetes API answered with a non-object body")
-            return payload
-        raise _error(status, payload, method, path)
 
 
-def _error(status: int, payload: Any, method: str, path: str) -> Exception:
-    reason = str(payload.get("reason", "")) if isinstance(payload, dict) else ""
-    message = str(payload.get("message", "")) if isinstance(payload, dict) else ""
+def _error(verb: str, exc: ApiError) -> Exception:
+    status = exc.status.code or 500
+    reason = exc.status.reason or ""
+    message = exc.status.message or ""
     if status >= 500 or status in (401, 403, 429):
         # Our credentials, RBAC, or the server itself: nothing the caller can fix.
-        log.warning("kubernetes api %s %s: %s %s %s", method, path, status, reason, message)
+        log.warning("kubernetes api %s: %s %s %s", verb, status, reason, message)
         return Unavailable("The Kubernetes API is unavailable; try again later")
     if status == 409 and reason == "AlreadyExists":
         return AlreadyExists(status, reason, message)

@@ -34,6 +34,7 @@ class Settings:
     host: str = "0.0.0.0"  # noqa: S104 - a server in a pod listens on every interface
     port: int = 8080
     kubernetes_api_url: str | None = None
+    kubernetes_timeout_seconds: float = 10.0  # the deadline of each Kubernetes API call
     export_namespace: str = "default"
     s3_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
@@ -86,6 +87,9 @@ class Settings:
             host=reader.text("API_HOST", "0.0.0.0"),  # noqa: S104
             port=reader.integer("API_PORT", 8080, minimum=1, maximum=65535),
             kubernetes_api_url=reader.optional("KUBERNETES_API_URL"),
+            kubernetes_timeout_seconds=reader.number(
+                "KUBERNETES_TIMEOUT_SECONDS", 10.0, minimum=0.1
+            ),
             export_namespace=reader.optional("EXPORT_NAMESPACE") or pod_namespace(),
             s3_endpoint_url=reader.optional("S3_ENDPOINT_URL"),
             aws_region=reader.text("AWS_REGION", "us-east-1"),

@@ -36,10 +36,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
+from lightkube.types import PatchType  # noqa: E402
 
 from api.devtoken import mint_token  # noqa: E402
 from devstack import demo_data, services  # noqa: E402
 from devstack.processes import Supervisor, free_port, http_ok  # noqa: E402
+from streamexport_core.kube import Export, sync_client  # noqa: E402
 
 SECRET = "benchmark-secret-of-at-least-32-bytes"  # noqa: S105 - a throwaway local secret
 NAMESPACE = "default"
@@ -191,12 +193,17 @@ def _completed_export(base: str, kube_url: str, token: str) -> str:
         "completedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "expiresAt": (now + dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    path = f"/apis/streamexport.io/v1/namespaces/{NAMESPACE}/exports/{export_id}/status"
-    request = urllib.request.Request(  # noqa: S310 - local
-        kube_url + path, data=json.dumps({"status": status}).encode(), method="PATCH"
-    )
-    request.add_header("Content-Type", "application/merge-patch+json")
-    urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - local
+    kube = sync_client(kube_url)
+    try:
+        kube.patch(
+            Export.Status,
+            export_id,
+            {"status": status},
+            namespace=NAMESPACE,
+            patch_type=PatchType.MERGE,
+        )
+    finally:
+        kube.close()
     return export_id
 
 

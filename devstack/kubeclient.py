@@ -1,159 +1,162 @@
-"""A tiny asyncio Kubernetes REST client for the development tools (job runner, demo).
+"""The development tools' Kubernetes client (job runner, demo, tests): lightkube, dicts in and out.
 
-Development tooling only: it speaks plain HTTP to the local Kubernetes API stand-in (or any
-API server URL given), with no authentication. Production components use their own clients.
+Development tooling only; the same library the API, the operator and the exporter use
+(`streamexport_core.kube`), over plain HTTP to the local stand-in (or any API server URL).
 
     async with KubeClient("http://127.0.0.1:18443") as kube:
-        job = await kube.get(resource_path("batch/v1", "jobs", "default", "my-job"))
-        async with contextlib.aclosing(kube.watch(path, resource_version=rv)) as events:
-            async for event in events: ...
+        job = await kube.get(Job, "my-job", namespace="default")
+        async with contextlib.aclosing(kube.watch(Job, resource_version=rv)) as events:
+            async for kind, job in events: ...
 
-Close a watch you leave early (`aclosing`, as above), so that its connection is released.
+Errors are lightkube's `ApiError` (a Kubernetes `Status`: `status_code(error)`) and httpx's
+transport errors (unreachable, or no answer within the deadline).
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
+import builtins
+import contextlib
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
-import aiohttp
+import httpx2
+from lightkube import ALL_NS, ApiError, AsyncClient, codecs
+from lightkube.resources.batch_v1 import Job
+from lightkube.resources.core_v1 import ConfigMap, Event, Pod, Secret
+from lightkube.types import CascadeType, PatchType
+
+from streamexport_core.kube import Export, async_client
+
+__all__ = [
+    "JSON",
+    "ApiError",
+    "ConfigMap",
+    "Event",
+    "Export",
+    "Job",
+    "KubeClient",
+    "Pod",
+    "Secret",
+    "is_transient",
+    "status_code",
+]
 
 JSON = dict[str, Any]
-# A watch event is one JSON line; Kubernetes objects stay below etcd's ~1.5 MiB.
-READ_BUFFER_BYTES = 2 * 2**20
 
 
-class KubeError(Exception):
-    """A non-2xx answer from the API server, with its Kubernetes `Status`."""
-
-    def __init__(self, status: int, body: Any) -> None:
-        self.status = status
-        self.body = body
-        message = body.get("message") if isinstance(body, dict) else body
-        super().__init__(f"HTTP {status}: {message}")
+def status_code(error: ApiError) -> int:
+    return int(error.status.code or 0)
 
 
 def is_transient(exc: BaseException) -> bool:
     """Worth retrying: the API server was unreachable, overloaded or failed internally."""
-    if isinstance(exc, KubeError):
-        return exc.status == 429 or exc.status >= 500
-    return isinstance(exc, aiohttp.ClientError | OSError | asyncio.TimeoutError)
+    if isinstance(exc, ApiError):
+        return status_code(exc) == 429 or status_code(exc) >= 500
+    return isinstance(exc, httpx2.TransportError | OSError | TimeoutError)
 
 
-def resource_path(
-    api_version: str, plural: str, namespace: str | None = None, name: str | None = None
-) -> str:
-    """`/api/v1/...` for the core group, `/apis/<group>/<version>/...` otherwise."""
-    base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
-    if namespace is not None:
-        base += f"/namespaces/{namespace}"
-    base += f"/{plural}"
-    if name is not None:
-        base += f"/{name}"
-    return base
+def _as_dict(obj: Any) -> JSON:
+    result: JSON = obj.to_dict()
+    return result
+
+
+def _namespace(namespace: str | None) -> str:
+    return ALL_NS if namespace is None else namespace
 
 
 class KubeClient:
-    """Open with `async with KubeClient(url) as kube:`; every call returns parsed JSON."""
+    """Open with `async with KubeClient(url) as kube:`; every call returns a dict."""
 
     def __init__(self, base_url: str, *, request_timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.request_timeout = request_timeout
-        self._session: aiohttp.ClientSession | None = None
+        self._client: AsyncClient | None = None
 
     async def __aenter__(self) -> KubeClient:
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
-            read_bufsize=READ_BUFFER_BYTES,
+        self._client = async_client(
+            self.base_url, timeout_seconds=self.request_timeout, field_manager="devstack"
         )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
     @property
-    def session(self) -> aiohttp.ClientSession:
-        assert self._session is not None, "use `async with KubeClient(...)`"
-        return self._session
+    def client(self) -> AsyncClient:
+        assert self._client is not None, "use `async with KubeClient(...)`"
+        return self._client
 
-    async def request(
+    async def get(self, res: type[Any], name: str, *, namespace: str | None = None) -> JSON:
+        return _as_dict(await self.client.get(res, name, namespace=namespace))
+
+    async def list(
         self,
-        method: str,
-        path: str,
+        res: type[Any],
         *,
-        body: Any = None,
-        params: Mapping[str, str] | None = None,
-        content_type: str = "application/json",
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> list[JSON]:
+        """Every item (lightkube follows `continue`); `namespace=None` lists all namespaces."""
+        items, _ = await self.list_with_version(res, namespace=namespace, labels=labels)
+        return items
+
+    async def list_with_version(
+        self,
+        res: type[Any],
+        *,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> tuple[builtins.list[JSON], str]:
+        """The items and the list's resourceVersion (where a watch starts)."""
+        listing = self.client.list(res, namespace=_namespace(namespace), labels=dict(labels or {}))
+        items = [_as_dict(item) async for item in listing]
+        return items, listing.resourceVersion
+
+    async def create(self, body: Mapping[str, Any], *, namespace: str | None = None) -> JSON:
+        metadata = dict(body.get("metadata") or {})
+        if namespace is not None:
+            metadata["namespace"] = namespace
+        obj = codecs.from_dict({**body, "metadata": metadata})
+        return _as_dict(await self.client.create(obj))
+
+    async def merge_patch(
+        self, res: type[Any], name: str, patch: Mapping[str, Any], *, namespace: str | None = None
     ) -> JSON:
-        data = None if body is None else json.dumps(body)
-        headers = {"Content-Type": content_type, "Accept": "application/json"}
-        async with self.session.request(
-            method,
-            self.base_url + path,
-            data=data,
-            params=params,
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=self.request_timeout),
-        ) as response:
-            text = await response.text()
-            try:
-                payload: Any = json.loads(text) if text else {}
-            except ValueError:
-                payload = text  # e.g. a proxy's HTML error page
-            if response.status >= 400:
-                raise KubeError(response.status, payload)
-            if not isinstance(payload, dict):
-                raise KubeError(response.status, f"not a JSON object: {text[:200]!r}")
-            return payload
-
-    async def get(self, path: str, params: Mapping[str, str] | None = None) -> JSON:
-        return await self.request("GET", path, params=params)
-
-    async def list(self, path: str, *, label_selector: str | None = None) -> list[JSON]:
-        """The `items` of a list (one page: the stand-in and the runner's lists are small)."""
-        params = {"labelSelector": label_selector} if label_selector else None
-        items = (await self.get(path, params))["items"]
-        return list(items or [])
-
-    async def create(self, path: str, body: JSON) -> JSON:
-        return await self.request("POST", path, body=body)
-
-    async def merge_patch(self, path: str, body: JSON) -> JSON:
-        return await self.request(
-            "PATCH", path, body=body, content_type="application/merge-patch+json"
+        patched = await self.client.patch(
+            res, name, dict(patch), namespace=namespace, patch_type=PatchType.MERGE
         )
+        return _as_dict(patched)
 
-    async def delete(self, path: str, propagation: str = "Background") -> JSON:
-        return await self.request("DELETE", path, body={"propagationPolicy": propagation})
+    async def delete(
+        self,
+        res: type[Any],
+        name: str,
+        *,
+        namespace: str | None = None,
+        propagation: str = "Background",
+    ) -> None:
+        await self.client.delete(res, name, namespace=namespace, cascade=CascadeType(propagation))
 
     async def watch(
         self,
-        path: str,
+        res: type[Any],
         *,
+        namespace: str | None = None,
         resource_version: str | None = None,
         timeout_seconds: int = 300,
-        label_selector: str | None = None,
-    ) -> AsyncGenerator[JSON, None]:
-        """Yield watch events (`{"type", "object"}`) until the server ends the stream."""
-        params = {"watch": "true", "timeoutSeconds": str(timeout_seconds)}
-        if resource_version:
-            params["resourceVersion"] = resource_version
-        if label_selector:
-            params["labelSelector"] = label_selector
-        async with self.session.get(
-            self.base_url + path,
-            params=params,
-            headers={"Accept": "application/json"},
-            timeout=aiohttp.ClientTimeout(total=None, sock_read=timeout_seconds + 30),
-        ) as response:
-            if response.status >= 400:
-                raise KubeError(response.status, await response.text())
-            async for line in response.content:
-                if line.strip():
-                    event = json.loads(line)
-                    if isinstance(event, dict):
-                        yield event
+        labels: Mapping[str, str] | None = None,
+    ) -> AsyncGenerator[tuple[str, JSON], None]:
+        """(type, object) events from `resource_version` on. lightkube re-opens the stream
+        when the server ends it and raises `ApiError` 410 when the version has expired."""
+        events = self.client.watch(
+            res,
+            namespace=_namespace(namespace),
+            resource_version=resource_version,
+            server_timeout=timeout_seconds,
+            labels=dict(labels or {}),
+        )
+        async with contextlib.aclosing(events):  # type: ignore[type-var]
+            async for kind, obj in events:
+                yield kind, _as_dict(obj)

@@ -8,18 +8,19 @@ and the API. Used by `make demo`, `make up` and the end-to-end tests. Developmen
 from __future__ import annotations
 
 import base64
-import json
 import os
 import shutil
 import sys
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lightkube import codecs
+
 from devstack import demo_data, services
 from devstack.processes import Supervisor, free_port, http_ok, port_open
+from streamexport_core.kube import sync_client
 
 REPO = Path(__file__).resolve().parent.parent
 CRD = REPO / "crds" / "exports.streamexport.io.yaml"
@@ -209,18 +210,12 @@ class Stack:
             body = {
                 "apiVersion": "v1",
                 "kind": "Secret",
-                "metadata": {"name": name},
+                "metadata": {"name": name, "namespace": NAMESPACE},
                 "type": "Opaque",
                 "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
             }
-            request = urllib.request.Request(  # noqa: S310 - local URL
-                f"{self.kube_url}/api/v1/namespaces/{NAMESPACE}/secrets",
-                data=json.dumps(body).encode(),
-                method="POST",
-                headers={"Content-Type": "application/json"},
-            )
-            with urllib.request.urlopen(request, timeout=10):  # noqa: S310
-                pass
+            with sync_client(self.kube_url) as kube:
+                kube.create(codecs.from_dict(body))
 
         secret("streamexport-database", {"DATABASE_URL": self.database_url})
         secret(

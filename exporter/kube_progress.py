@@ -3,45 +3,53 @@ Kubernetes API while the export runs (the operator owns every other status field
 
 Only `patch` on `exports/status` is used, at most once per `min_interval` seconds, from a
 thread of its own so that the export never waits on the API; the final report is sent
-synchronously (briefly) so that it is not lost at exit. Stdlib HTTP only: no Kubernetes client
-import in the exporter. A failing API is logged once and never fails the export.
+synchronously (within the client's deadline) so that it is not lost at exit. lightkube's
+blocking client (its HTTP, auth and deadline); a failing API is logged once and never fails
+the export.
 
 Wiring: `build_reporter()` (what `python -m exporter` uses).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+
+from lightkube import Client
+from lightkube.types import PatchType
 
 from exporter.logs import get_logger
 from exporter.progress import LogReporter, Progress, ProgressReporter
-from streamexport_core.contract import JobEnv, export_api_path
+from streamexport_core.contract import JobEnv
+from streamexport_core.errors import SettingsError
+from streamexport_core.kube import Export, kube_config, sync_client
 
-SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 DEFAULT_MIN_INTERVAL = 3.0
-REQUEST_TIMEOUT = 5.0
+# Progress is a nicety: a short deadline, so the final report never holds up the exit long.
+DEFAULT_TIMEOUT_SECONDS = 5.0
 # After this many failures in a row the reporter stops trying: progress is a nicety.
 MAX_CONSECUTIVE_FAILURES = 5
 
 
 @dataclass(frozen=True)
 class ApiTarget:
-    """Where to PATCH and how to authenticate."""
+    """Which Export to patch, and how to reach the Kubernetes API."""
 
-    status_url: str
-    token_path: Path | None = None
-    ca_path: Path | None = None
+    name: str
+    namespace: str
+    api_url: str | None = None  # None: in-cluster (the pod's service account) or kubeconfig
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+
+    def client(self) -> Client:
+        return sync_client(
+            self.api_url,
+            timeout_seconds=self.timeout_seconds,
+            field_manager="streamexport-exporter",
+        )
 
 
 def target_from_env(env: Mapping[str, str]) -> ApiTarget | None:
@@ -50,21 +58,19 @@ def target_from_env(env: Mapping[str, str]) -> ApiTarget | None:
     name, namespace = env.get(JobEnv.EXPORT_NAME, ""), env.get(JobEnv.EXPORT_NAMESPACE, "")
     if not name or not namespace:
         return None
-    path = export_api_path(quote(namespace, safe=""), quote(name, safe="")) + "/status"
-    url = env.get(JobEnv.KUBERNETES_API_URL, "").strip().rstrip("/")
-    if url:
-        return ApiTarget(status_url=url + path)
-    host = env.get("KUBERNETES_SERVICE_HOST", "")
-    token = SERVICE_ACCOUNT / "token"
-    if not host or not token.exists():
+    url = env.get(JobEnv.KUBERNETES_API_URL, "").strip() or None
+    if url is None and not env.get("KUBERNETES_SERVICE_HOST"):
+        return None  # not in a pod, and no API named: nothing to report to
+    try:
+        timeout = float(env.get(JobEnv.KUBERNETES_TIMEOUT_SECONDS) or DEFAULT_TIMEOUT_SECONDS)
+    except ValueError:
+        timeout = DEFAULT_TIMEOUT_SECONDS
+    target = ApiTarget(name, namespace, url, timeout if timeout > 0 else DEFAULT_TIMEOUT_SECONDS)
+    try:
+        kube_config(url)  # the in-cluster service account (or a kubeconfig), or nothing
+    except SettingsError:
         return None
-    host = f"[{host}]" if ":" in host else host
-    port = env.get("KUBERNETES_SERVICE_PORT", "443")
-    return ApiTarget(
-        status_url=f"https://{host}:{port}{path}",
-        token_path=token,
-        ca_path=SERVICE_ACCOUNT / "ca.crt",
-    )
+    return target
 
 
 def status_patch(progress: Progress) -> dict[str, Any]:
@@ -91,11 +97,7 @@ class KubeStatusReporter:
         self.min_interval = min_interval
         self._clock = clock
         self._log = get_logger("exporter.kube_progress")
-        self._ssl = (
-            ssl.create_default_context(cafile=str(target.ca_path))
-            if target.ca_path is not None and target.ca_path.exists()
-            else None
-        )
+        self._client = target.client()
         self._wakeup = threading.Condition()
         self._pending: Progress | None = None
         self._last_sent = float("-inf")
@@ -125,7 +127,9 @@ class KubeStatusReporter:
         with self._wakeup:
             self._closed = True
             self._wakeup.notify()
-        self._thread.join(REQUEST_TIMEOUT + 1)
+        self._thread.join(self.target.timeout_seconds + 1)
+        with self._send_lock:
+            self._client.close()
 
     def _run(self) -> None:
         while True:
@@ -154,35 +158,24 @@ class KubeStatusReporter:
 
     def _patch(self, progress: Progress) -> None:
         try:
-            request = urllib.request.Request(  # noqa: S310 - an http(s) URL from our settings
-                self.target.status_url,
-                data=json.dumps(status_patch(progress)).encode(),
-                method="PATCH",
-                headers=self._headers(),
+            self._client.patch(
+                Export.Status,
+                self.target.name,
+                status_patch(progress),
+                namespace=self.target.namespace,
+                patch_type=PatchType.MERGE,
             )
-            with urllib.request.urlopen(  # noqa: S310
-                request, timeout=REQUEST_TIMEOUT, context=self._ssl
-            ) as response:
-                response.read()
-        except (OSError, urllib.error.URLError, ValueError) as error:
+        except Exception as error:  # whatever the API or the network did: never fail the export
             self._failures += 1
             if self._failures == 1 or self._failures == MAX_CONSECUTIVE_FAILURES:
                 self._log.warning(
                     "progress_patch_failed",
-                    error=error,
+                    error=repr(error),
                     failures=self._failures,
                     giving_up=self._failures == MAX_CONSECUTIVE_FAILURES,
                 )
             return
         self._failures = 0
-
-    def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/merge-patch+json", "Accept": "application/json"}
-        if self.target.token_path is not None:
-            # Re-read each time: projected service-account tokens rotate.
-            token = self.target.token_path.read_text().strip()
-            headers["Authorization"] = f"Bearer {token}"
-        return headers
 
 
 def from_env(

@@ -65,14 +65,10 @@ class JobEnv:
     PART_SIZE: Final = "EXPORT_PART_SIZE"
     TERMINATION_MESSAGE_PATH: Final = "TERMINATION_MESSAGE_PATH"
     KUBERNETES_API_URL: Final = "KUBERNETES_API_URL"
+    KUBERNETES_TIMEOUT_SECONDS: Final = "KUBERNETES_TIMEOUT_SECONDS"  # each call's deadline
     LOG_LEVEL: Final = "EXPORT_LOG_LEVEL"
     CATALOG: Final = "STREAMEXPORT_CATALOG"
     DATABASE_URL: Final = "DATABASE_URL"
     AWS_ACCESS_KEY_ID: Final = "AWS_ACCESS_KEY_ID"
     AWS_SECRET_ACCESS_KEY: Final = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 - a variable's name
 
-
-def export_api_path(namespace: str, name: str | None = None) -> str:
-    """`/apis/streamexport.io/v1/namespaces/<ns>/exports[/<name>]` (names are DNS labels)."""
-    path = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}"
-    return path if name is None else f"{path}/{name}"

@@ -24,7 +24,16 @@ from devstack.jobrunner.jobstatus import PodOutcome
 from devstack.jobrunner.podenv import EnvError, expand, references, resolve_env
 from devstack.jobrunner.process import EXIT_START_ERROR, ContainerResult, Stop, run_container
 from devstack.jobrunner.quantity import parse_quantity
-from devstack.kubeclient import JSON, KubeClient, KubeError, is_transient, resource_path
+from devstack.kubeclient import (
+    JSON,
+    ApiError,
+    ConfigMap,
+    KubeClient,
+    Pod,
+    Secret,
+    is_transient,
+    status_code,
+)
 
 log = logging.getLogger("devstack.jobrunner")
 T = TypeVar("T")
@@ -58,23 +67,22 @@ async def run_pod(
     or its Pod disappeared."""
     namespace = job["metadata"]["namespace"]
     try:
-        create = functools.partial(
-            kube.create, resource_path("v1", "pods", namespace), pods.build_pod(job, attempt)
-        )
+        create = functools.partial(kube.create, pods.build_pod(job, attempt), namespace=namespace)
         pod = await call_api(create, settings, stop)
     except Gone:
         return None
     if pod is None:
         return None
     name = pod["metadata"]["name"]
-    pod_path = resource_path("v1", "pods", namespace, name) + "/status"
     container = pod["spec"]["containers"][0]
     container_name = str(container.get("name", ""))
     start = time.time()
 
     async def write(status: JSON) -> None:
         with contextlib.suppress(Gone):  # e.g. collected with its deleted Job
-            patch = functools.partial(kube.merge_patch, pod_path, {"status": status})
+            patch = functools.partial(
+                kube.merge_patch, Pod.Status, name, {"status": status}, namespace=namespace
+            )
             await call_api(patch, settings, stop)
 
     env = await _resolve_env(kube, pod, container, settings, deadline, stop, write, start)
@@ -197,11 +205,10 @@ async def _referenced(
 ) -> dict[tuple[str, str], Mapping[str, Any] | None]:
     objects: dict[tuple[str, str], Mapping[str, Any] | None] = {}
     for kind, name in sorted(references(container)):
-        plural = "secrets" if kind == "secret" else "configmaps"
-        path = resource_path("v1", plural, namespace, name)
+        res = Secret if kind == "secret" else ConfigMap
         try:
             objects[(kind, name)] = await call_api(
-                functools.partial(kube.get, path), settings, stop
+                functools.partial(kube.get, res, name, namespace=namespace), settings, stop
             )
         except Gone:
             objects[(kind, name)] = None  # a missing Secret is the Pod's problem, not gone
@@ -216,8 +223,8 @@ async def call_api(
     while True:
         try:
             return await call()
-        except KubeError as exc:
-            if exc.status == 404:
+        except ApiError as exc:
+            if status_code(exc) == 404:
                 raise Gone(str(exc)) from exc
             if not is_transient(exc):
                 raise

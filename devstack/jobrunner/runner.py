@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
+import httpx2
 
 from devstack.jobrunner import pods
 from devstack.jobrunner.jobstatus import (
@@ -38,11 +38,11 @@ from devstack.jobrunner.jobstatus import (
 )
 from devstack.jobrunner.kubelet import Gone, KubeletSettings, call_api, run_pod
 from devstack.jobrunner.process import Stop, memory_cap_method
-from devstack.kubeclient import JSON, KubeClient, KubeError, resource_path
+from devstack.kubeclient import JSON, ApiError, Job, KubeClient, status_code
 
 log = logging.getLogger("devstack.jobrunner")
 # What a list or watch can fail with: the API server down or restarting, or a bad answer.
-API_ERRORS = (KubeError, aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError)
+API_ERRORS = (ApiError, httpx2.HTTPError, OSError, asyncio.TimeoutError, ValueError)
 
 
 @dataclass
@@ -89,7 +89,6 @@ class JobRunner:
     async def run(self) -> None:
         """List, then watch Jobs until cancelled; on the way out, stop every running Job's
         process within the shutdown grace period."""
-        path = resource_path("batch/v1", "jobs", self.namespace)
         log.info(
             "event=start namespace=%s memory_method=%s workdir=%s",
             self.namespace or "*",
@@ -98,23 +97,22 @@ class JobRunner:
         )
         try:
             while True:
-                version = await self._list(path)
+                version = await self._list()
                 if version is None:
                     await asyncio.sleep(self.retry_seconds)
                     continue
-                await self._watch(path, version)
+                await self._watch(version)
         finally:
             await self._shutdown()
 
-    async def _list(self, path: str) -> str | None:
+    async def _list(self) -> str | None:
         """Consider every listed Job, stop those that vanished; the list's resourceVersion."""
         try:
-            listing = await self.kube.get(path)
+            items, version = await self.kube.list_with_version(Job, namespace=self.namespace)
         except API_ERRORS as exc:
             log.warning("event=list-failed error=%r", exc)
             return None
         self.lists += 1
-        items: list[JSON] = listing.get("items") or []
         present = {job["metadata"]["uid"] for job in items}
         for uid, run in list(self._runs.items()):
             if uid not in present:  # deleted while no watch was open
@@ -122,24 +120,33 @@ class JobRunner:
                 run.stop.set()
         for job in items:
             self._consider(job)
-        return str((listing.get("metadata") or {}).get("resourceVersion") or "")
+        return version
 
-    async def _watch(self, path: str, version: str) -> None:
-        """Follow the Jobs from `version` until the stream ends (normally: its timeout)."""
+    async def _watch(self, version: str) -> None:
+        """Follow the Jobs from `version` for one watch period, then return (to list again)."""
         try:
             events = self.kube.watch(
-                path, resource_version=version, timeout_seconds=self.watch_timeout_seconds
+                Job,
+                namespace=self.namespace,
+                resource_version=version,
+                timeout_seconds=self.watch_timeout_seconds,
             )
-            async with contextlib.aclosing(events):
-                async for event in events:
-                    kind, job = event.get("type"), event.get("object") or {}
-                    if kind == "ERROR":  # e.g. 410 Expired: the version is too old; re-list
-                        log.info("event=watch-error status=%s", job.get("message"))
-                        return
+            # lightkube re-opens a stream the server ended; a period of our own keeps the
+            # periodic re-list (an informer's resync) that catches anything a watch missed.
+            async with contextlib.aclosing(events), asyncio.timeout(self.watch_timeout_seconds):
+                async for kind, job in events:
                     if kind == "DELETED" or (job.get("metadata") or {}).get("deletionTimestamp"):
                         self._stop(job, "deleted")
                     elif kind in ("ADDED", "MODIFIED"):
                         self._consider(job)
+        except TimeoutError:
+            return  # the period ended: list again
+        except ApiError as exc:
+            if status_code(exc) == 410:  # the version is too old: list again at once
+                log.info("event=watch-expired status=%s", exc.status.message)
+                return
+            log.warning("event=watch-failed error=%r", exc)
+            await asyncio.sleep(self.retry_seconds)
         except API_ERRORS as exc:
             log.warning("event=watch-failed error=%r", exc)
             await asyncio.sleep(self.retry_seconds)
@@ -254,13 +261,18 @@ class JobRunner:
     ) -> bool:
         """Write the Job's status; False if the Job is gone or the runner stops meanwhile."""
         meta = job["metadata"]
-        path = resource_path("batch/v1", "jobs", meta["namespace"], meta["name"]) + "/status"
         status = job_status(
             job["spec"], outcomes, start_time=start_time, active=active, decision=decision
         )
         try:
             written = await call_api(
-                functools.partial(self.kube.merge_patch, path, {"status": status}),
+                functools.partial(
+                    self.kube.merge_patch,
+                    Job.Status,
+                    meta["name"],
+                    {"status": status},
+                    namespace=meta["namespace"],
+                ),
                 self.settings,
                 stop,
             )

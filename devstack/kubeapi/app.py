@@ -73,6 +73,10 @@ async def status_errors(request: web.Request, handler: Handler) -> web.StreamRes
         log.exception("internal error method=%s path=%s", request.method, request.path)
         body = errors.KubeError(500, "InternalError", f"devstack.kubeapi bug: {exc!r}").status()
         response = web.json_response(body, status=500)
+    if isinstance(response, web.Response) and response.content_type == "application/json":
+        # kube-apiserver sends exactly `application/json` (no charset); lightkube compares the
+        # header exactly to decide that an error body is a Status.
+        response.charset = None
     log.debug(
         "request method=%s path=%s status=%s", request.method, request.path_qs, response.status
     )

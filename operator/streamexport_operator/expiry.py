@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from streamexport_operator.exports import is_deleting
-from streamexport_operator.kube import export_path
+from streamexport_operator.kube import Export
 from streamexport_operator.logs import export_logger
 from streamexport_operator.presign import delete_object
 from streamexport_operator.reconcile import utcnow
@@ -17,7 +17,7 @@ async def expire(runtime: Runtime, namespace: str, name: str) -> bool:
     """Delete the object and the Export if (read fresh) it is due; True when deleted."""
     logger = export_logger(namespace, name)
     async with runtime.lock((namespace, name)):
-        export = await runtime.kube.get(export_path(namespace, name))
+        export = await runtime.kube.get(Export, name, namespace=namespace)
         if export is None or is_deleting(export):
             return False
         status = export.get("status") or {}
@@ -28,7 +28,7 @@ async def expire(runtime: Runtime, namespace: str, name: str) -> bool:
         if key:
             # The object first: an Export deleted before its file would leave the file behind.
             await asyncio.to_thread(delete_object, runtime.s3, runtime.settings.s3_bucket, str(key))
-        await runtime.kube.delete(export_path(namespace, name))
+        await runtime.kube.delete(Export, name, namespace=namespace)
         logger.info(
             "expired object_key=%s retention_seconds=%.0f",
             key or "-",

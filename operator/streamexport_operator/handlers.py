@@ -29,7 +29,6 @@ from streamexport_operator.exports import (
     is_terminal,
     owner_of,
 )
-from streamexport_operator.kube import Endpoint
 from streamexport_operator.retention import due_at, seconds_left
 from streamexport_operator.runtime import Runtime, open_runtime
 from streamexport_operator.settings import Settings
@@ -85,11 +84,12 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.login()
 def login(memo: kopf.Memo, **kwargs: Any) -> kopf.ConnectionInfo | None:
-    """KUBERNETES_API_URL when set (a local stand-in, `kubectl proxy`), else in-cluster."""
+    """KUBERNETES_API_URL when set (a local stand-in, `kubectl proxy`), else in-cluster, else
+    the kubeconfig: the same order as the operator's own client (streamexport_core.kube)."""
     config: Settings = memo.get("settings") or Settings.from_env()
     if config.kubernetes_api_url:
-        return kopf.ConnectionInfo(server=Endpoint.detect(config.kubernetes_api_url).server)
-    return kopf.login_with_service_account(**kwargs)
+        return kopf.ConnectionInfo(server=config.kubernetes_api_url.rstrip("/"))
+    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
 
 
 def _is_pending(body: kopf.Body, **_: Any) -> bool:

@@ -20,7 +20,7 @@ from streamexport_operator.exports import (
     phase_of,
     wants_email,
 )
-from streamexport_operator.kube import export_path
+from streamexport_operator.kube import Export
 from streamexport_operator.logs import export_logger
 from streamexport_operator.notify import build_message, email_context, render_email, send_message
 from streamexport_operator.presign import link_lifetime, presign_download
@@ -58,7 +58,7 @@ async def deliver(runtime: Runtime, namespace: str, name: str) -> None:
     """
     logger = export_logger(namespace, name)
     async with runtime.lock((namespace, name)):
-        export = await runtime.kube.get(export_path(namespace, name))
+        export = await runtime.kube.get(Export, name, namespace=namespace)
         if export is None or not needs_email(export, runtime.settings):
             return
         notification = (export.get("status") or {}).get("notification") or {}
@@ -127,5 +127,5 @@ def _compose(runtime: Runtime, export: Mapping[str, Any]) -> Any:
 
 async def _record(runtime: Runtime, namespace: str, name: str, fields: Mapping[str, Any]) -> None:
     await runtime.kube.merge_patch(
-        export_path(namespace, name) + "/status", {"status": {"notification": dict(fields)}}
+        Export.Status, name, {"status": {"notification": dict(fields)}}, namespace=namespace
     )

@@ -30,7 +30,7 @@ from streamexport_operator.exports import (
     phase_of,
 )
 from streamexport_operator.jobs import build_job, object_key
-from streamexport_operator.kube import export_path, job_path, pods_path
+from streamexport_operator.kube import Export, Job, Pod
 from streamexport_operator.logs import export_logger
 from streamexport_operator.naming import Rejected
 from streamexport_operator.runtime import Runtime
@@ -50,10 +50,10 @@ async def reconcile(runtime: Runtime, namespace: str, name: str) -> None:
     logger = export_logger(namespace, name)
     async with runtime.lock((namespace, name)):
         kube = runtime.kube
-        export = await kube.get(export_path(namespace, name))
+        export = await kube.get(Export, name, namespace=namespace)
         if export is None or is_deleting(export):
             return
-        job = await kube.get(job_path(namespace, name))
+        job = await kube.get(Job, name, namespace=namespace)
         pods = await job_pods(runtime, job) if job is not None and job_is_finished(job) else []
         rejection = None
         if job is None and not is_terminal(export):
@@ -67,14 +67,14 @@ async def reconcile(runtime: Runtime, namespace: str, name: str) -> None:
         ):
             # Foreground: the Job is gone only once its pods are; the exporter gets SIGTERM
             # and aborts its multipart upload.
-            await kube.delete(job_path(namespace, name), propagation="Foreground")
+            await kube.delete(Job, name, namespace=namespace, propagation="Foreground")
             logger.info("job deleted reason=cancel-requested propagation=Foreground")
         current = export.get("status") or {}
         patch = status_patch(current, desired)
         if not patch:
             return
         updated = await kube.merge_patch(
-            export_path(namespace, name) + "/status", {"status": patch}
+            Export.Status, name, {"status": patch}, namespace=namespace
         )
         before, after = phase_of(export), desired["phase"]
         if before != after:
@@ -93,7 +93,7 @@ async def job_pods(runtime: Runtime, job: Body) -> list[Body]:
     """The Job's pods (by our label, then by owner uid, so an older Job's leftovers never count)."""
     meta = job["metadata"]
     pods = await runtime.kube.list(
-        pods_path(meta["namespace"]), label_selector=f"{EXPORT_LABEL}={meta['name']}"
+        Pod, namespace=meta["namespace"], labels={EXPORT_LABEL: meta["name"]}
     )
     uid = meta.get("uid")
     return [
@@ -175,7 +175,7 @@ async def start_export(runtime: Runtime, namespace: str, name: str) -> bool:
     """Create the export's Job; True when it exists afterwards ("already exists" included)."""
     logger = export_logger(namespace, name)
     async with runtime.lock((namespace, name)):
-        export = await runtime.kube.get(export_path(namespace, name))
+        export = await runtime.kube.get(Export, name, namespace=namespace)
         if export is None or is_deleting(export) or is_terminal(export) or cancel_requested(export):
             return False
         try:
@@ -184,6 +184,6 @@ async def start_export(runtime: Runtime, namespace: str, name: str) -> bool:
             return False  # its reconcile marks it FAILED/InvalidRequest
         key = object_key(namespace, name, file_name)
         job = build_job(export, runtime.settings, key)
-        created = await runtime.kube.create(job_path(namespace), job)
+        created = await runtime.kube.create(job, namespace=namespace)
         logger.info("job %s object_key=%s", "created" if created else "already exists", key)
         return True

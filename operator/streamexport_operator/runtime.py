@@ -15,7 +15,7 @@ from wsgiref.simple_server import WSGIServer
 
 from streamexport_operator import metrics
 from streamexport_operator.exports import Key
-from streamexport_operator.kube import Endpoint, KubeClient
+from streamexport_operator.kube import KubeClient
 from streamexport_operator.naming import FileNamer
 from streamexport_operator.presign import make_s3_client
 from streamexport_operator.settings import Settings
@@ -64,7 +64,10 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Clients for the operator's life; the metrics endpoint when a port is set."""
     namer = FileNamer.load()
     s3 = await asyncio.to_thread(make_s3_client, settings)
-    async with KubeClient(Endpoint.detect(settings.kubernetes_api_url)) as kube:
+    kube_client = KubeClient.connect(
+        settings.kubernetes_api_url, settings.kubernetes_timeout_seconds
+    )
+    async with kube_client as kube:
         runtime = Runtime(settings=settings, kube=kube, s3=s3, namer=namer)
         if settings.metrics_port:
             runtime._metrics = metrics.serve(settings.metrics_port)

@@ -34,6 +34,7 @@ class Settings:
     liveness_port: int = 8081
     metrics_port: int = 9090
     kubernetes_api_url: str | None = None
+    kubernetes_timeout_seconds: float = 10.0  # the deadline of each Kubernetes API call
     exporter_image_pull_policy: str = "IfNotPresent"
     exporter_command: tuple[str, ...] = ("python", "-m", "exporter")
     exporter_service_account: str = "streamexport-exporter"
@@ -91,6 +92,9 @@ class Settings:
             liveness_port=reader.integer("OPERATOR_LIVENESS_PORT", 8081, minimum=0),
             metrics_port=reader.integer("OPERATOR_METRICS_PORT", 9090, minimum=0),
             kubernetes_api_url=reader.optional("KUBERNETES_API_URL"),
+            kubernetes_timeout_seconds=reader.number(
+                "KUBERNETES_TIMEOUT_SECONDS", 10.0, minimum=0.1
+            ),
             exporter_image_pull_policy=reader.choice(
                 "EXPORTER_IMAGE_PULL_POLICY", "IfNotPresent", ("Always", "IfNotPresent", "Never")
             ),

@@ -26,7 +26,7 @@ from streamexport_operator.exports import (
     phase_of,
 )
 from streamexport_operator.jobs import export_prefix
-from streamexport_operator.kube import KubeError, export_path, job_path
+from streamexport_operator.kube import ApiError, Export, Job
 from streamexport_operator.logs import export_logger
 from streamexport_operator.reconcile import job_pods, utcnow
 from streamexport_operator.runtime import Runtime
@@ -86,10 +86,10 @@ async def clean_up(runtime: Runtime, namespace: str, name: str, retry: int) -> N
     """
     logger = export_logger(namespace, name)
     async with runtime.lock((namespace, name)):
-        export = await runtime.kube.get(export_path(namespace, name))
+        export = await runtime.kube.get(Export, name, namespace=namespace)
         if export is None or not needs_upload_cleanup(export):
             return
-        job = await runtime.kube.get(job_path(namespace, name))
+        job = await runtime.kube.get(Job, name, namespace=namespace)
         if exporter_may_run(job, await job_pods(runtime, job) if job is not None else []):
             logger.debug("upload cleanup waits for the exporter's pod to end")
             return
@@ -108,9 +108,9 @@ async def clean_up(runtime: Runtime, namespace: str, name: str, retry: int) -> N
         record = {"doneAt": format_time(utcnow()), "abortedUploads": aborted}
         try:
             await runtime.kube.merge_patch(
-                export_path(namespace, name) + "/status", {"status": {"uploadCleanup": record}}
+                Export.Status, name, {"status": {"uploadCleanup": record}}, namespace=namespace
             )
-        except KubeError as error:
-            if error.status != 404:  # deleted meanwhile (retention): nothing to record
+        except ApiError as error:
+            if error.status.code != 404:  # deleted meanwhile (retention): nothing to record
                 raise
         logger.info("upload cleanup done prefix=%s aborted=%d", prefix, aborted)

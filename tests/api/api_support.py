@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from api.devtoken import mint_token
 from devstack.demo_data import MERCHANTS
-from devstack.kubeclient import KubeClient
+from devstack.kubeclient import Export, KubeClient
 
 SECRET = "test-secret-of-at-least-thirty-two-bytes"  # noqa: S105 - tests only
 EXPORTS = "/api/v1/exports"
@@ -54,11 +54,6 @@ VALID_BODY = {
 }
 
 
-def export_path(namespace: str, name: str | None = None) -> str:
-    path = f"/apis/streamexport.io/v1/namespaces/{namespace}/exports"
-    return path if name is None else f"{path}/{name}"
-
-
 async def create(client: Client, headers: dict[str, str], body: Any = None) -> str:
     """POST a valid export as `headers`' user; the new export's id."""
     response = await client.post(
@@ -70,4 +65,4 @@ async def create(client: Client, headers: dict[str, str], body: Any = None) -> s
 
 async def set_status(kube: KubeClient, namespace: str, name: str, status: dict[str, Any]) -> None:
     """Write the Export's status through the status subresource, as the operator does."""
-    await kube.merge_patch(export_path(namespace, name) + "/status", {"status": status})
+    await kube.merge_patch(Export.Status, name, {"status": status}, namespace=namespace)

@@ -78,7 +78,7 @@ async def kube(kube_url: str) -> AsyncIterator[KubeClient]:
 @pytest.fixture
 async def namespace(kube: KubeClient) -> str:
     name = f"t-{uuid.uuid4().hex[:12]}"
-    await kube.create("/api/v1/namespaces", {"metadata": {"name": name}})
+    await kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     return name
 
 

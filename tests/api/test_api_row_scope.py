@@ -10,11 +10,11 @@ from typing import Any
 import psycopg
 import pytest
 import yaml
-from api_support import EXPORTS, VALID_BODY, Client, MakeClient, auth, export_path
+from api_support import EXPORTS, VALID_BODY, Client, MakeClient, auth
 
 from api.app import create_app
 from api.settings import Settings, SettingsError
-from devstack.kubeclient import KubeClient
+from devstack.kubeclient import Export, KubeClient
 from streamexport_core.catalog import DEFAULT_CATALOG_PATH
 
 ALL_ROWS = {"resourceType": "TRANSACTIONS", "format": "csv", "filters": {}}
@@ -45,7 +45,7 @@ async def test_the_count_and_the_spec_hold_only_the_claims_merchant(
     assert status == 202, body
     expected = _count(api_database_url, [2])
     assert 0 < expected < 1000 and body["estimatedRowCount"] == expected
-    export = await kube.get(export_path(namespace, body["exportId"]))
+    export = await kube.get(Export, body["exportId"], namespace=namespace)
     scope = {"column": "merchant_id", "claim": "merchantId", "values": [2]}
     assert export["spec"]["scope"] == scope
     shown = await (await client.get(f"{EXPORTS}/{body['exportId']}", headers=MERCHANT_2)).json()
@@ -64,7 +64,7 @@ async def test_a_token_without_the_claim_is_403_naming_it(
     status, body = await _post(client, auth("nobody", claims={}))
     assert (status, body["error"]) == (403, "Forbidden")
     assert "'merchantId'" in body["message"] and "TRANSACTIONS" in body["message"]
-    assert (await kube.get(export_path(namespace)))["items"] == []
+    assert await kube.list(Export, namespace=namespace) == []
 
 
 @pytest.mark.parametrize("claim", ["2", True, [], [2, "x"], {"id": 2}])
@@ -83,7 +83,7 @@ async def test_a_filter_naming_another_merchant_is_403_not_an_empty_export(
     assert body["message"] == (
         "filters.merchantId names 3, which the token's 'merchantId' claim does not grant"
     )
-    assert (await kube.get(export_path(namespace)))["items"] == []
+    assert await kube.list(Export, namespace=namespace) == []
 
 
 async def test_a_filter_may_narrow_a_list_claim(client: Client, api_database_url: str) -> None:
@@ -103,7 +103,7 @@ async def test_an_admin_needs_the_claim_unless_the_setting_lifts_the_scope(
     lifted = await make_client(admin_unscoped_resources=frozenset({"TRANSACTIONS"}))
     status, body = await _post(lifted, admin, VALID_BODY)
     assert status == 202, body
-    export = await kube.get(export_path(namespace, body["exportId"]))
+    export = await kube.get(Export, body["exportId"], namespace=namespace)
     assert export["spec"]["scope"] == {
         "column": "merchant_id",
         "claim": "merchantId",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from api_support import EXPORTS, USER_A, Client, create, export_path, set_status
+from api_support import EXPORTS, USER_A, Client, create, set_status
 
-from devstack.kubeclient import KubeClient
+from devstack.kubeclient import Export, KubeClient
 
 CANCEL = "streamexport.io/cancel-requested"
 
@@ -20,7 +20,7 @@ async def test_cancel_sets_the_annotation_and_answers_202(
     assert response.status == 202
     body = await response.json()
     assert (body["id"], body["status"]) == (export_id, "QUEUED")
-    export = await kube.get(export_path(namespace, export_id))
+    export = await kube.get(Export, export_id, namespace=namespace)
     assert export["metadata"]["annotations"][CANCEL] == body["cancelRequestedAt"]
 
 

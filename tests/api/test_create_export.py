@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from api_support import EXPORTS, USER_A, VALID_BODY, Client, export_path
+from api_support import EXPORTS, USER_A, VALID_BODY, Client
 
-from devstack.kubeclient import KubeClient
+from devstack.kubeclient import Export, KubeClient
 
 
 async def test_valid_request_is_queued_with_the_seeds_body(client: Client) -> None:
@@ -26,6 +26,6 @@ async def test_export_resource_carries_the_request(
 ) -> None:
     response = await client.post(EXPORTS, json=VALID_BODY, headers=USER_A)
     export_id = (await response.json())["exportId"]
-    export = await kube.get(export_path(namespace, export_id))
+    export = await kube.get(Export, export_id, namespace=namespace)
     assert export["spec"]["requestedBy"] == {"userId": "user-a", "email": "user-a@example.com"}
     assert export["spec"]["filters"] == VALID_BODY["filters"]

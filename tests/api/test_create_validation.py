@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_support import EXPORTS, USER_A, VALID_BODY, Client, export_path
+from api_support import EXPORTS, USER_A, VALID_BODY, Client
 
-from devstack.kubeclient import KubeClient
+from devstack.kubeclient import Export, KubeClient
 
 
 async def post_400(client: Client, body: Any) -> list[str]:
@@ -129,4 +129,4 @@ async def test_malformed_idempotency_key(client: Client) -> None:
 
 async def test_bad_input_creates_nothing(client: Client, kube: KubeClient, namespace: str) -> None:
     await post_400(client, {**VALID_BODY, "format": "pdf"})
-    assert (await kube.get(export_path(namespace)))["items"] == []
+    assert await kube.list(Export, namespace=namespace) == []

@@ -8,9 +8,9 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from api_support import EXPORTS, USER_A, Client, export_path
+from api_support import EXPORTS, USER_A, Client
 
-from devstack.kubeclient import KubeClient
+from devstack.kubeclient import Export, KubeClient
 
 CRD = Path(__file__).resolve().parents[2] / "crds" / "exports.streamexport.io.yaml"
 
@@ -42,7 +42,7 @@ async def test_created_export_matches_the_crd_schema(
 ) -> None:
     response = await client.post(EXPORTS, json=body, headers={**USER_A, **headers})
     assert response.status == 202
-    export = await kube.get(export_path(namespace, (await response.json())["exportId"]))
+    export = await kube.get(Export, (await response.json())["exportId"], namespace=namespace)
     validator = jsonschema.Draft7Validator(crd_schema(), format_checker=jsonschema.FormatChecker())
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(export)]
     assert errors == []

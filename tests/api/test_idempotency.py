@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from api_support import EXPORTS, USER_A, USER_B, VALID_BODY, Client, export_path
+from api_support import EXPORTS, USER_A, USER_B, VALID_BODY, Client
 
-from devstack.kubeclient import KubeClient
+from devstack.kubeclient import Export, KubeClient
 
 KEY = {"Idempotency-Key": "7d0b7f9e-2f7a-4f1e-9d4e-1b2c3d4e5f60"}
 
 
 async def exports_in(kube: KubeClient, namespace: str) -> list[str]:
-    return [e["metadata"]["name"] for e in (await kube.get(export_path(namespace)))["items"]]
+    return [e["metadata"]["name"] for e in await kube.list(Export, namespace=namespace)]
 
 
 async def test_two_posts_with_one_key_create_one_export(
@@ -68,7 +68,7 @@ async def test_key_and_body_hash_are_stored_on_the_export(
 ) -> None:
     response = await client.post(EXPORTS, json=VALID_BODY, headers={**USER_A, **KEY})
     export_id = (await response.json())["exportId"]
-    export = await kube.get(export_path(namespace, export_id))
+    export = await kube.get(Export, export_id, namespace=namespace)
     key_hash = export["spec"]["idempotencyKey"]
     assert len(key_hash) == 64
     assert export["metadata"]["labels"]["streamexport.io/idempotency-key"] == key_hash[:63]

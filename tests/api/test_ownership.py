@@ -7,7 +7,7 @@ from typing import Any
 
 from api_support import ADMIN, EXPORTS, USER_A, USER_B, Client, create, set_status
 
-from devstack.kubeclient import KubeClient
+from devstack.kubeclient import Export, KubeClient
 
 
 async def test_user_cannot_get_anothers_export(client: Client) -> None:
@@ -38,9 +38,7 @@ async def test_user_cannot_cancel_anothers_export(
     export_id = await create(client, USER_B)
     response = await client.delete(f"{EXPORTS}/{export_id}", headers=USER_A)
     assert response.status == 404
-    exported = await kube.get(
-        f"/apis/streamexport.io/v1/namespaces/{namespace}/exports/{export_id}"
-    )
+    exported = await kube.get(Export, export_id, namespace=namespace)
     assert "annotations" not in exported["metadata"] or not exported["metadata"]["annotations"]
 
 

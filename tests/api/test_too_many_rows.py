@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from api_support import EXPORTS, USER_A, Client, MakeClient, export_path
+from api_support import EXPORTS, USER_A, Client, MakeClient
 
 from api.errors import TooManyRows
-from devstack.kubeclient import KubeClient
+from devstack.kubeclient import Export, KubeClient
 
 ALL_OF_2024 = {"resourceType": "TRANSACTIONS", "format": "csv", "filters": {}}
 
@@ -42,4 +42,4 @@ async def test_refused_export_is_not_created(
     client = await make_client(max_export_rows=10)
     response = await client.post(EXPORTS, json=ALL_OF_2024, headers=USER_A)
     assert response.status == 422
-    assert (await kube.get(export_path(namespace)))["items"] == []
+    assert await kube.list(Export, namespace=namespace) == []

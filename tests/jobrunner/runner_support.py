@@ -20,13 +20,11 @@ import polling
 import psutil  # type: ignore[import-untyped]  # no types-psutil in the env
 
 from devstack.jobrunner.runner import JobRunner
-from devstack.kubeclient import JSON, KubeClient, resource_path
+from devstack.kubeclient import JSON, Job, KubeClient, Pod
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "default"
-JOBS = resource_path("batch/v1", "jobs", NAMESPACE)
-PODS = resource_path("v1", "pods", NAMESPACE)
 
 
 async def eventually(
@@ -75,11 +73,11 @@ def job_manifest(
 
 
 async def create_job(kube: KubeClient, manifest: JSON) -> JSON:
-    return await kube.create(JOBS, manifest)
+    return await kube.create(manifest, namespace=NAMESPACE)
 
 
 async def get_job(kube: KubeClient, name: str) -> JSON:
-    return await kube.get(f"{JOBS}/{name}")
+    return await kube.get(Job, name, namespace=NAMESPACE)
 
 
 def finished_condition(job: JSON) -> tuple[str, str] | None:
@@ -100,7 +98,8 @@ async def wait_finished(kube: KubeClient, name: str, timeout: float = 15.0) -> J
 
 async def pods_of(kube: KubeClient, job: JSON) -> list[JSON]:
     """The Job's pods, oldest attempt first."""
-    found = await kube.list(PODS, label_selector=f"controller-uid={job['metadata']['uid']}")
+    labels = {"controller-uid": job["metadata"]["uid"]}
+    found = await kube.list(Pod, namespace=NAMESPACE, labels=labels)
     return sorted(
         found, key=lambda p: int(p["metadata"]["annotations"]["devstack.streamexport.io/attempt"])
     )

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from runner_support import (
-    JOBS,
+    NAMESPACE,
     ROOT,
     WRITE_PID,
     RunnerProcess,
@@ -21,7 +21,7 @@ from runner_support import (
 )
 
 from devstack.kubeapi import ThreadedKubeAPI
-from devstack.kubeclient import KubeClient
+from devstack.kubeclient import Job, KubeClient
 
 
 def test_help() -> None:
@@ -52,7 +52,7 @@ async def test_sigterm_stops_running_jobs_within_the_shutdown_grace(
             await create_job(kube, manifest)
             pids.append(await read_pid(state / "pid", spawned, timeout=15))
         # Already in its 60 s grace period when the runner is told to stop: shortened too.
-        await kube.delete(f"{JOBS}/leaving", propagation="Background")
+        await kube.delete(Job, "leaving", namespace=NAMESPACE, propagation="Background")
         await eventually(_async(lambda: "reason=deleted" in runner.output()))
     finally:
         code = runner.stop(timeout=8)  # far less than the pods' 60 s grace period

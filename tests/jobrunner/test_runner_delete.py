@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from runner_support import (
-    JOBS,
+    NAMESPACE,
     WRITE_PID,
     RunnerProcess,
     create_job,
@@ -16,7 +16,7 @@ from runner_support import (
     wait_process_gone,
 )
 
-from devstack.kubeclient import KubeClient
+from devstack.kubeclient import Job, KubeClient
 
 ON_SIGTERM_EXIT = """
 import signal, sys, time
@@ -48,7 +48,7 @@ async def test_deleting_the_job_terminates_its_process(
     await create_job(kube, manifest)
     pid = await read_pid(state_dir / "pid", spawned, timeout=15)
 
-    await kube.delete(f"{JOBS}/victim", propagation="Background")
+    await kube.delete(Job, "victim", namespace=NAMESPACE, propagation="Background")
 
     await wait_process_gone(pid, 5)  # well within the 10 s grace period: it exits on SIGTERM
     assert (state_dir / "sigterm").read_text() == "TERM"
@@ -67,7 +67,7 @@ async def test_a_process_ignoring_sigterm_is_killed_after_the_grace_period(
     pid = await read_pid(state_dir / "pid", spawned, timeout=15)
 
     deleted = time.monotonic()
-    await kube.delete(f"{JOBS}/stubborn", propagation="Background")
+    await kube.delete(Job, "stubborn", namespace=NAMESPACE, propagation="Background")
 
     await wait_process_gone(pid, 6)
     assert time.monotonic() - deleted >= 0.9  # it outlived SIGTERM until the SIGKILL

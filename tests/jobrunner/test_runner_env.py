@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 from runner_support import (
-    PODS,
     RunnerThread,
     create_job,
     eventually,
@@ -20,10 +19,10 @@ from runner_support import (
     wait_finished,
 )
 
-from devstack.kubeclient import JSON, KubeClient, resource_path
+from devstack.kubeclient import JSON, KubeClient, Pod
 
-SECRETS = resource_path("v1", "secrets", "default")
-CONFIGMAPS = resource_path("v1", "configmaps", "default")
+SECRET = {"apiVersion": "v1", "kind": "Secret"}
+CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap"}
 DUMP_ENV = """
 import json, os
 names = ["DATABASE_URL", "CATALOG", "POD_NAME", "POD_NAMESPACE", "POD_UID", "JOB_NAME",
@@ -61,8 +60,9 @@ async def test_secret_configmap_and_field_refs_are_resolved(
     kube: KubeClient, runner: RunnerThread
 ) -> None:
     secret = base64.b64encode(b"postgresql://u:p@db/app").decode()
-    await kube.create(SECRETS, {"metadata": {"name": "db"}, "data": {"url": secret}})
-    await kube.create(CONFIGMAPS, {"metadata": {"name": "settings"}, "data": {"catalog": "c.yaml"}})
+    await kube.create({**SECRET, "metadata": {"name": "db"}, "data": {"url": secret}})
+    settings = {"metadata": {"name": "settings"}, "data": {"catalog": "c.yaml"}}
+    await kube.create({**CONFIGMAP, **settings})
     manifest = job_manifest("env", DUMP_ENV, env={"PLAIN": "x"}, env_from=ENV)
     manifest["spec"]["template"]["spec"]["containers"][0]["env"].append(
         {"name": "TERMINATION_MESSAGE_PATH", "value": "/dev/termination-log"}
@@ -96,7 +96,7 @@ async def test_a_missing_secret_keeps_the_pod_pending_until_it_exists(
     await create_job(kube, job_manifest("late", DUMP_ENV, env_from=env))
 
     async def pending() -> JSON | None:
-        found = await kube.list(PODS, label_selector="job-name=late")
+        found = await kube.list(Pod, namespace="default", labels={"job-name": "late"})
         statuses = [p for p in found if (p.get("status") or {}).get("phase") == "Pending"]
         return statuses[0] if statuses else None
 
@@ -106,7 +106,7 @@ async def test_a_missing_secret_keeps_the_pod_pending_until_it_exists(
     assert "late" in waiting["message"]
     assert finished_condition(await get_job(kube, "late")) is None
 
-    await kube.create(SECRETS, {"metadata": {"name": "late"}, "stringData": {"url": "pg://late"}})
+    await kube.create({**SECRET, "metadata": {"name": "late"}, "stringData": {"url": "pg://late"}})
 
     job = await wait_finished(kube, "late")
     assert finished_condition(job) == ("Complete", "CompletionsReached")

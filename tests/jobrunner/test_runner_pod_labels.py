@@ -4,8 +4,6 @@ ownerReference, so that selectors and garbage collection work as in a cluster.""
 from __future__ import annotations
 
 from runner_support import (
-    JOBS,
-    PODS,
     RunnerThread,
     create_job,
     eventually,
@@ -14,7 +12,7 @@ from runner_support import (
     wait_finished,
 )
 
-from devstack.kubeclient import JSON, KubeClient
+from devstack.kubeclient import JSON, Job, KubeClient, Pod
 
 
 async def test_pods_carry_the_job_labels_and_owner(kube: KubeClient, runner: RunnerThread) -> None:
@@ -52,10 +50,11 @@ async def test_pods_go_with_their_job(kube: KubeClient, runner: RunnerThread) ->
     job = await wait_finished(kube, "collected")
     assert len(await pods_of(kube, job)) == 1
 
-    await kube.delete(f"{JOBS}/collected", "Background")
+    await kube.delete(Job, "collected", namespace="default")
 
     async def no_pods() -> bool:
-        found: list[JSON] = await kube.list(PODS, label_selector="job-name=collected")
+        labels = {"job-name": "collected"}
+        found: list[JSON] = await kube.list(Pod, namespace="default", labels=labels)
         return not found
 
     await eventually(no_pods)

@@ -15,7 +15,7 @@ from opharness import CRD, OperatorThread, SmtpServer
 
 from devstack.kubeapi import ThreadedKubeAPI
 from devstack.services import DUMMY_CREDENTIALS, MotoThread
-from streamexport_operator.kube import Endpoint, KubeClient
+from streamexport_operator.kube import KubeClient
 from streamexport_operator.settings import Settings
 
 
@@ -28,7 +28,7 @@ def kubeapi() -> Iterator[ThreadedKubeAPI]:
 @pytest.fixture
 async def kube(kubeapi: ThreadedKubeAPI) -> AsyncIterator[KubeClient]:
     """The test's own client (the operator's client class, plain HTTP to the stand-in)."""
-    async with KubeClient(Endpoint.detect(kubeapi.url)) as client:
+    async with KubeClient.connect(kubeapi.url) as client:
         yield client
 
 

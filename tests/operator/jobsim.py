@@ -12,10 +12,11 @@ from email.message import EmailMessage
 from typing import Any, TypeVar
 
 import polling
+from lightkube.resources.core_v1 import Event
 
 from devstack.jobrunner.jobstatus import PodOutcome, decide, job_status, now_rfc3339
 from devstack.jobrunner.pods import build_pod
-from streamexport_operator.kube import KubeClient, export_path, job_path, path_of, pods_path
+from streamexport_operator.kube import Export, Job, KubeClient, Pod
 
 T = TypeVar("T")
 NAMESPACE = "default"
@@ -66,13 +67,13 @@ def export_manifest(
 
 async def create_export(kube: KubeClient, **kwargs: Any) -> dict[str, Any]:
     body = export_manifest(**kwargs)
-    created = await kube.create(path_of("streamexport.io/v1", "exports", NAMESPACE), body)
+    created = await kube.create(body, namespace=NAMESPACE)
     assert created is not None
     return created
 
 
 async def get_export(kube: KubeClient, name: str) -> dict[str, Any]:
-    export = await kube.get(export_path(NAMESPACE, name))
+    export = await kube.get(Export, name, namespace=NAMESPACE)
     assert export is not None, f"export {name} is gone"
     return export
 
@@ -83,18 +84,18 @@ async def phase_is(kube: KubeClient, name: str, phase: str) -> dict[str, Any] | 
 
 
 async def list_jobs(kube: KubeClient) -> list[dict[str, Any]]:
-    return await kube.list(job_path(NAMESPACE))
+    return await kube.list(Job, namespace=NAMESPACE)
 
 
 async def wait_for_job(kube: KubeClient, name: str, timeout: float = 15.0) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
-        return await kube.get(job_path(NAMESPACE, name))
+        return await kube.get(Job, name, namespace=NAMESPACE)
 
     return await eventually(probe, timeout=timeout)
 
 
 async def events_for(kube: KubeClient, name: str) -> list[dict[str, Any]]:
-    events = await kube.list(path_of("v1", "events", NAMESPACE))
+    events = await kube.list(Event, namespace=NAMESPACE)
     return [e for e in events if (e.get("involvedObject") or {}).get("name") == name]
 
 
@@ -132,14 +133,14 @@ class JobController:
         self.pod: dict[str, Any] | None = None
 
     async def job(self) -> dict[str, Any]:
-        job = await self.kube.get(job_path(NAMESPACE, self.name))
+        job = await self.kube.get(Job, self.name, namespace=NAMESPACE)
         assert job is not None, f"job {self.name} is gone"
         return job
 
     async def run_pod(self) -> dict[str, Any]:
         """A new pod for the next attempt, running; the Job active."""
         job = await self.job()
-        pod = await self.kube.create(pods_path(NAMESPACE), build_pod(job, len(self.outcomes)))
+        pod = await self.kube.create(build_pod(job, len(self.outcomes)), namespace=NAMESPACE)
         assert pod is not None
         self.pod = pod
         await self._pod_status(pod, "Running", {"running": {"startedAt": now_rfc3339()}})
@@ -187,14 +188,16 @@ class JobController:
             ],
         }
         await self.kube.merge_patch(
-            pods_path(meta["namespace"]) + f"/{meta['name']}/status", {"status": status}
+            Pod.Status, meta["name"], {"status": status}, namespace=meta["namespace"]
         )
 
     async def _job_status(self, job: dict[str, Any], *, active: int, decision: Any) -> None:
         status = job_status(
             job["spec"], self.outcomes, start_time=self.start_time, active=active, decision=decision
         )
-        await self.kube.merge_patch(job_path(NAMESPACE, self.name) + "/status", {"status": status})
+        await self.kube.merge_patch(
+            Job.Status, self.name, {"status": status}, namespace=NAMESPACE
+        )
 
 
 async def wait_phase(

@@ -22,7 +22,7 @@ from jobsim import (
 )
 from opharness import OperatorThread, SmtpServer
 
-from streamexport_operator.kube import KubeClient, export_path, job_path, pods_path
+from streamexport_operator.kube import Export, Job, KubeClient, Pod
 
 Start = Callable[..., OperatorThread]
 CANCEL = "streamexport.io/cancel-requested"
@@ -30,7 +30,7 @@ CANCEL = "streamexport.io/cancel-requested"
 
 async def request_cancel(kube: KubeClient, name: str) -> None:
     await kube.merge_patch(
-        export_path(NAMESPACE, name), {"metadata": {"annotations": {CANCEL: now_rfc3339()}}}
+        Export, name, {"metadata": {"annotations": {CANCEL: now_rfc3339()}}}, namespace=NAMESPACE
     )
 
 
@@ -46,11 +46,11 @@ async def test_cancelling_a_running_export_deletes_its_job(
     await request_cancel(kube, name)
 
     async def job_gone() -> bool:
-        return await kube.get(job_path(NAMESPACE, name)) is None
+        return await kube.get(Job, name, namespace=NAMESPACE) is None
 
     await eventually(job_gone)
     # Foreground propagation: the Job went only with its pods (Orphan would leave them).
-    pods = await kube.list(pods_path(NAMESPACE), label_selector=f"streamexport.io/export={name}")
+    pods = await kube.list(Pod, namespace=NAMESPACE, labels={"streamexport.io/export": name})
     assert pods == []
     status = (await wait_phase(kube, name, "CANCELLED"))["status"]
     assert status["reason"] == "Cancelled"
@@ -92,13 +92,13 @@ async def test_retention_deletes_the_object_and_the_export(
     await wait_phase(kube, name, "COMPLETED")
 
     async def export_gone() -> bool:
-        return await kube.get(export_path(NAMESPACE, name)) is None
+        return await kube.get(Export, name, namespace=NAMESPACE) is None
 
     await eventually(export_gone)
     with pytest.raises(botocore.exceptions.ClientError, match="404"):
         s3_client.head_object(Bucket=bucket, Key=key)
 
     async def job_collected() -> bool:  # owner-reference garbage collection
-        return await kube.get(job_path(NAMESPACE, name)) is None
+        return await kube.get(Job, name, namespace=NAMESPACE) is None
 
     await eventually(job_collected)

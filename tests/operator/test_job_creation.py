@@ -17,7 +17,7 @@ from jobsim import (
 from opharness import OperatorThread, SmtpServer
 
 from streamexport_operator.jobs import build_job
-from streamexport_operator.kube import KubeClient, export_path
+from streamexport_operator.kube import Export, KubeClient
 from streamexport_operator.settings import Settings
 
 Start = Callable[..., OperatorThread]
@@ -57,11 +57,16 @@ async def test_an_export_gets_exactly_one_job_with_the_full_manifest(
 
     # More events for the export (an annotation, a status patch) never make a second Job.
     await kube.merge_patch(
-        export_path("default", name), {"metadata": {"annotations": {"example.com/touched": "1"}}}
+        Export,
+        name,
+        {"metadata": {"annotations": {"example.com/touched": "1"}}},
+        namespace="default",
     )
     await kube.merge_patch(
-        export_path("default", name) + "/status",
+        Export.Status,
+        name,
         {"status": {"rowsWritten": 10, "progressPercentage": 1}},
+        namespace="default",
     )
 
     async def progress_seen() -> dict[str, Any] | None:
@@ -79,7 +84,7 @@ async def test_an_existing_job_of_that_name_is_taken_as_its_own(
     name = export["metadata"]["name"]
     # As if an earlier operator created it and died before writing any status.
     key = f"exports/default/{name}/transactions_2024-01-01.csv"
-    await kube.create("/apis/batch/v1/namespaces/default/jobs", build_job(export, settings, key))
+    await kube.create(build_job(export, settings, key), namespace="default")
     start_operator()
     await wait_phase(kube, name, "PROCESSING")
     assert len(await list_jobs(kube)) == 1

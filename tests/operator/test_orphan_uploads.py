@@ -21,7 +21,7 @@ from opharness import OperatorThread
 
 from devstack.faultproxy import FaultProxy
 from devstack.services import MotoThread
-from streamexport_operator.kube import KubeClient, export_path, job_path
+from streamexport_operator.kube import Export, Job, KubeClient
 from streamexport_operator.metrics import REGISTRY
 from streamexport_operator.uploads import abort_incomplete_uploads
 
@@ -110,11 +110,12 @@ async def test_a_cancelled_export_leaves_no_open_upload_once_its_pod_is_gone(
     open_upload(s3_client, bucket, key)
 
     await kube.merge_patch(
-        export_path(NAMESPACE, name), {"metadata": {"annotations": {CANCEL: "now"}}}
+        Export, name, {"metadata": {"annotations": {CANCEL: "now"}}}, namespace=NAMESPACE
     )
     await wait_phase(kube, name, "CANCELLED")
     await cleanup_recorded(kube, name)
-    assert await kube.get(job_path(NAMESPACE, name)) is None  # aborted only after the pod ended
+    # Aborted only after the pod ended.
+    assert await kube.get(Job, name, namespace=NAMESPACE) is None
     assert open_uploads(s3_client, bucket, key) == []
 
 

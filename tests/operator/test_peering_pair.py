@@ -8,14 +8,16 @@ from typing import Any
 
 import pytest
 from jobsim import NAMESPACE, create_export, eventually, wait_for_job
+from lightkube.generic_resource import create_namespaced_resource
 from opharness import CRD, ROOT, OperatorThread
 
 from devstack.kubeapi import ThreadedKubeAPI
-from streamexport_operator.kube import KubeClient, path_of
+from streamexport_operator.kube import KubeClient
 
 Start = Callable[..., OperatorThread]
 PEERING_CRDS = ROOT / "charts" / "streamexport" / "crds" / "kopf-peering.yaml"
 PEERING = "streamexport"
+KopfPeering = create_namespaced_resource("kopf.dev", "v1", "KopfPeering", "kopfpeerings")
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def kubeapi() -> Iterator[ThreadedKubeAPI]:
 
 
 async def peers(kube: KubeClient) -> dict[str, Any]:
-    peering = await kube.get(path_of("kopf.dev/v1", "kopfpeerings", NAMESPACE, PEERING))
+    peering = await kube.get(KopfPeering, PEERING, namespace=NAMESPACE)
     assert peering is not None
     return dict(peering.get("status") or {})
 
@@ -35,8 +37,8 @@ async def test_a_pair_has_distinct_priorities_and_serves_exports(
     start_operator: Start, kube: KubeClient
 ) -> None:
     await kube.create(
-        path_of("kopf.dev/v1", "kopfpeerings", NAMESPACE),
         {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": PEERING}},
+        namespace=NAMESPACE,
     )
     start_operator(peering=PEERING)
     start_operator(peering=PEERING)
@@ -55,8 +57,8 @@ async def test_a_pair_has_distinct_priorities_and_serves_exports(
 
 async def test_an_explicit_priority_is_published(start_operator: Start, kube: KubeClient) -> None:
     await kube.create(
-        path_of("kopf.dev/v1", "kopfpeerings", NAMESPACE),
         {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": PEERING}},
+        namespace=NAMESPACE,
     )
     start_operator(peering=PEERING, peering_priority=40000)
 

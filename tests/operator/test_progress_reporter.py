@@ -1,11 +1,13 @@
-"""The exporter's progress reporter patches `exports/status` over HTTP, throttled, and never
+"""The exporter's progress reporter patches `exports/status` (lightkube), throttled, and never
 fails the export (exporter/kube_progress.py)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +40,7 @@ class FakeApi:
                 length = int(self.headers.get("Content-Length") or 0)
                 api.bodies.append(self.rfile.read(length))
                 self.send_response(api.status_code)
+                self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"{}")
@@ -115,7 +118,8 @@ async def test_reports_are_throttled_and_the_newest_wins(
         reporter.report(Progress(100, 100, 11.0, done=True))
         # One throttled patch, then the final one: never one per report.
         assert len(api.bodies) == 2
-        assert api.bodies[-1] == b'{"status": {"rowsWritten": 100, "progressPercentage": 100}}'
+        final = {"status": {"rowsWritten": 100, "progressPercentage": 100}}
+        assert json.loads(api.bodies[-1]) == final
 
 
 async def test_an_unestimated_export_reports_rows_only(
@@ -128,7 +132,8 @@ async def test_an_unestimated_export_reports_rows_only(
         reporters.append(reporter)
         reporter.report(Progress(42, None, 1.0, done=False))
         reporter.report(Progress(50, None, 2.0, done=True))
-        assert api.bodies[-1] == b'{"status": {"rowsWritten": 50, "progressPercentage": 100}}'
+        final = {"status": {"rowsWritten": 50, "progressPercentage": 100}}
+        assert json.loads(api.bodies[-1]) == final
 
 
 async def test_a_failing_api_never_raises(reporters: list[KubeStatusReporter]) -> None:
@@ -148,7 +153,10 @@ def test_without_an_api_the_local_reporter_is_used_alone() -> None:
     assert from_env(inner, {"KUBERNETES_API_URL": "http://x"}) is inner  # no export name
 
 
-def test_in_cluster_url_needs_the_service_account() -> None:
+def test_in_cluster_url_needs_the_service_account(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))  # nor a kubeconfig to fall back on
     env = {
         "EXPORT_NAME": "e-1",
         "EXPORT_NAMESPACE": "default",

@@ -9,7 +9,7 @@ from typing import Any
 from jobsim import JobController, create_export, eventually, get_export, result_message
 from opharness import OperatorThread, SmtpServer
 
-from streamexport_operator.kube import KubeClient
+from streamexport_operator.kube import Job, KubeClient
 from streamexport_operator.metrics import NOTIFICATION_FAILURES
 
 Start = Callable[..., OperatorThread]
@@ -24,7 +24,7 @@ async def test_email_is_retried_until_the_relay_is_back_and_sent_once(
     name = (await create_export(kube))["metadata"]["name"]
 
     async def job_exists() -> bool:
-        return await kube.get(f"/apis/batch/v1/namespaces/default/jobs/{name}") is not None
+        return await kube.get(Job, name, namespace="default") is not None
 
     await eventually(job_exists)
     await JobController(kube, name).succeed(result_message(name))
