@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_support import EXPORTS, USER_A, VALID_BODY, Client, export_path
+from api_support import EXPORTS, USER_A, VALID_BODY, Client
 
-from devstack.kubeclient import KubeClient
+from devstack.kubeclient import Export, KubeClient
 
 OPTIONS = {
     "columns": ["amount", "id", "created_at"],
@@ -30,7 +30,7 @@ async def test_options_are_recorded_and_answered(
     assert response.status == 202
     export_id = (await response.json())["exportId"]
 
-    export = await kube.get(export_path(namespace, export_id))
+    export = await kube.get(Export, export_id, namespace=namespace)
     assert {k: export["spec"][k] for k in OPTIONS} == OPTIONS
     got = await (await client.get(f"{EXPORTS}/{export_id}", headers=USER_A)).json()
     assert {k: got[k] for k in OPTIONS} == OPTIONS
@@ -42,7 +42,7 @@ async def test_defaults_are_answered_but_not_recorded(
     response = await client.post(EXPORTS, json=VALID_BODY, headers=USER_A)
     export_id = (await response.json())["exportId"]
 
-    export = await kube.get(export_path(namespace, export_id))
+    export = await kube.get(Export, export_id, namespace=namespace)
     assert not set(OPTIONS) & set(export["spec"])
     got = await (await client.get(f"{EXPORTS}/{export_id}", headers=USER_A)).json()
     assert {k: got[k] for k in OPTIONS} == {
