@@ -57,7 +57,7 @@ async def test_reversed_dates(client: Client) -> None:
 
 async def test_bad_format(client: Client) -> None:
     messages = await post_400(client, {**VALID_BODY, "format": "pdf"})
-    assert messages == ["format must be one of the following values: csv, xlsx, jsonl"]
+    assert messages == ["format must be one of the following values: csv, xlsx, jsonl, parquet"]
 
 
 async def test_bad_enum_filter_value(client: Client) -> None:
@@ -72,7 +72,7 @@ async def test_every_problem_is_listed(client: Client) -> None:
     messages = await post_400(client, body)
     assert messages == [
         "property y should not exist",
-        "format must be one of the following values: csv, xlsx, jsonl",
+        "format must be one of the following values: csv, xlsx, jsonl, parquet",
         "filters.x is not a filter of TRANSACTIONS"
         " (allowed: endDate, merchantId, startDate, status)",
     ]
