@@ -54,12 +54,9 @@ class Plan:
         if violations := request_filters.scope_violations(self.resource, self.filters):
             raise InvalidRequest(violations)
         # The requested columns (checked against the catalog) and the zone for timestamps.
-        self.resource = options.with_columns(
-            self.resource,
-            None
-            if settings.columns is None
-            else options.parse_columns(self.resource, list(settings.columns)),
-        )
+        if settings.columns is not None:
+            names = options.parse_columns(self.resource, list(settings.columns))
+            self.resource = options.with_columns(self.resource, names)
         self.time_zone = options.parse_time_zone(settings.time_zone)
         self.gzip = settings.gzip and settings.format in options.COMPRESSIBLE_FORMATS
         self.bom = settings.bom and settings.format == "csv"
