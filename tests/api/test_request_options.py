@@ -104,3 +104,10 @@ async def test_the_options_are_part_of_the_idempotent_request(client: Client) ->
     assert other.status == 422
     same = await client.post(EXPORTS, json={**VALID_BODY, "csvBom": False}, headers=headers)
     assert same.status == 202  # the default spelled out is the same request
+
+
+async def test_parquet_compresses_itself(client: Client) -> None:
+    body = {**VALID_BODY, "format": "parquet", "compression": "gzip"}
+    assert await post_400(client, body) == [
+        "compression gzip applies to csv and jsonl only, not parquet"
+    ]
