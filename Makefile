@@ -6,13 +6,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# `make token SUB=alice [EMAIL=...] [ROLE=SUPER_ADMIN] [MERCHANT=1]` (MERCHANT: the merchantId
+# claim that scopes TRANSACTIONS in the packaged catalog; empty for a token without it)
+SUB ?= demo-user
+EMAIL ?= $(SUB)@example.com
+ROLE ?=
+MERCHANT ?= 1
 
-.PHONY: help install demo up test lint typecheck bench clean
+.PHONY: help install demo up token test lint typecheck bench clean
 
 help:
 	@echo "make demo   - run the whole export flow locally on embedded defaults"
 	@echo "make up     - the same local stack, left running until Ctrl-C"
-	@echo "make test   - install what the tests need, lint, and run the test suite"
+	@echo "make token  - print a token for that stack: TOKEN=\$$(make -s token SUB=alice)"
+	@echo "make test   - install what the tests need, lint (ruff, hadolint, mypy --strict),"
+	@echo "              then run every test suite (pytest tests/; PYTEST_ARGS=... to narrow)"
 	@echo "make lint   - ruff, hadolint, mypy --strict"
 	@echo "make bench  - benchmarks (exporter vs psql \\copy; API)"
 	@echo "make clean  - remove the virtualenv and caches"
@@ -30,6 +38,9 @@ demo: $(STAMP)
 
 up: $(STAMP)
 	$(BIN)/python -m devstack.up
+
+token: $(STAMP)
+	@$(BIN)/python -m devstack.token --sub '$(SUB)' --email '$(EMAIL)' $(if $(ROLE),--role '$(ROLE)') $(if $(MERCHANT),--merchant-id '$(MERCHANT)')
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

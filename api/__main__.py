@@ -6,8 +6,10 @@ with one line naming it.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
+from collections.abc import Sequence
 
 from aiohttp import web
 
@@ -15,12 +17,28 @@ from api.app import create_app
 from api.logs import configure_logging
 from api.settings import Settings, SettingsError
 from streamexport_core.catalog import CatalogError
+from streamexport_core.clock import Clock, system_clock
 
 
-def main() -> int:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Only `--help`: every setting is an environment variable (docs/configuration.md, "API")."""
+    parser = argparse.ArgumentParser(
+        prog="python -m api",
+        description=(
+            "Serve the streamexport REST API (POST/GET/DELETE /api/v1/exports). Configured only "
+            "by environment variables: DATABASE_URL, S3_BUCKET, JWT_SECRET (or JWT_ALGORITHM="
+            "RS256 with JWT_PUBLIC_KEY), API_HOST, API_PORT, ...; docs/configuration.md lists "
+            "them all. A missing or bad one stops it with one line naming it (exit code 2)."
+        ),
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
+    parse_args(argv)
     try:
         settings = Settings.from_env()
-        app = create_app(settings)
+        app = create_app(settings, clock=clock)
     except (SettingsError, CatalogError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

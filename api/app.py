@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from api import parselog
 from api.auth import Authenticator
 from api.counting import RowCounter
 from api.errors import error_middleware
@@ -20,6 +22,7 @@ from api.service import ExportService
 from api.settings import Settings, SettingsError
 from api.views import AUTH_KEY, OPENAPI_KEY, SERVICE_KEY
 from streamexport_core.catalog import Catalog, load_catalog
+from streamexport_core.clock import Clock, system_clock
 
 # A create body is a few hundred bytes; anything near this is not a request we want.
 MAX_BODY_BYTES = 64 * 1024
@@ -30,8 +33,10 @@ SETTINGS_KEY = web.AppKey("settings", Settings)
 CATALOG_KEY = web.AppKey("catalog", Catalog)
 
 
-def create_app(settings: Settings) -> web.Application:
-    """The API application; its database pool and clients open when it starts."""
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
+    """The API application; its database pool and clients open when it starts. `clock` is what
+    the API calls "now" for expiry and idempotency windows."""
+    parselog.install()
     app = web.Application(
         middlewares=[request_middleware, error_middleware],
         client_max_size=MAX_BODY_BYTES,
@@ -43,7 +48,7 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS_KEY] = Metrics()
     app[AUTH_KEY] = Authenticator(settings)
     app[OPENAPI_KEY] = openapi_document(catalog)
-    app.cleanup_ctx.append(_service)
+    app.cleanup_ctx.append(functools.partial(_service, clock=clock))
     setup_routes(app)
     return app
 
@@ -57,7 +62,7 @@ def _check_scopes(settings: Settings, catalog: Catalog) -> None:
         )
 
 
-async def _service(app: web.Application) -> AsyncIterator[None]:
+async def _service(app: web.Application, *, clock: Clock) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
     if open_resources := app[CATALOG_KEY].open_resources:
         # Loud on purpose, once at start-up: every authenticated user reads every row of these.
@@ -71,7 +76,9 @@ async def _service(app: web.Application) -> AsyncIterator[None]:
     await counter.open()
     try:
         await kube.open()
-        app[SERVICE_KEY] = ExportService(settings, app[CATALOG_KEY], counter, kube, presigner)
+        app[SERVICE_KEY] = ExportService(
+            settings, app[CATALOG_KEY], counter, kube, presigner, clock=clock
+        )
         yield
     finally:
         await kube.close()

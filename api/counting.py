@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 import psycopg
@@ -17,6 +18,11 @@ from streamexport_core.sql import count_query
 
 log = logging.getLogger("api.counting")
 PING_TIMEOUT_SECONDS = 2.0
+# statement_timeout is enforced by the server, so a server (or link) that stops answering
+# never enforces it: the client's own deadline is the statement timeout plus this margin (the
+# server's QueryCanceled, with the better message, normally comes first).
+CLIENT_MARGIN_SECONDS = 1.0
+CONNECT_TIMEOUT_SECONDS = 5  # libpq's connect_timeout, for every new pooled connection
 
 
 class RowCounter:
@@ -24,11 +30,16 @@ class RowCounter:
 
     def __init__(self, settings: Settings) -> None:
         self._timeout_ms = settings.count_timeout_ms
+        self._abandoned: set[asyncio.Future[Any]] = set()
         self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
             settings.database_url,
             min_size=settings.db_pool_min_size,
             max_size=settings.db_pool_max_size,
-            kwargs={"autocommit": True, "application_name": "streamexport-api"},
+            kwargs={
+                "autocommit": True,
+                "application_name": "streamexport-api",
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            },
             configure=self._configure,
             open=False,
             name="streamexport-api",
@@ -63,9 +74,7 @@ class RowCounter:
         self, query: sql.Composed | sql.SQL, params: Mapping[str, Any], wait: float
     ) -> tuple[Any, ...]:
         try:
-            async with self.pool.connection(timeout=wait) as conn:
-                cursor = await conn.execute(query, params)
-                row = await cursor.fetchone()
+            row = await self._within(wait + CLIENT_MARGIN_SECONDS, self._query(query, params, wait))
         except PoolTimeout:
             raise Unavailable("The database is busy or unreachable; try again later") from None
         except psycopg.errors.QueryCanceled:
@@ -78,3 +87,29 @@ class RowCounter:
             raise Unavailable("The database is unavailable; try again later") from None
         assert row is not None
         return tuple(row)
+
+    async def _query(
+        self, query: sql.Composed | sql.SQL, params: Mapping[str, Any], wait: float
+    ) -> Any:
+        async with self.pool.connection(timeout=wait) as conn:
+            cursor = await conn.execute(query, params)
+            return await cursor.fetchone()
+
+    async def _within(self, seconds: float, work: Coroutine[Any, Any, Any]) -> Any:
+        """`work`'s result, or `Unavailable` after `seconds`. A cancelled psycopg query first
+        sends the server a cancel request and waits for it (up to 5 s, through the same hung
+        link): that clean-up goes on in the background instead of in the caller's answer."""
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+        if task in done:
+            return task.result()
+        task.cancel()
+        self._abandoned.add(task)
+        task.add_done_callback(self._forget)
+        log.warning("database did not answer within %.1fs", seconds)
+        raise Unavailable("The database did not answer in time; try again later")
+
+    def _forget(self, task: asyncio.Future[Any]) -> None:
+        self._abandoned.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: it was logged when abandoned

@@ -22,6 +22,8 @@ import jwt
 
 from api.settings import MIN_SECRET_BYTES
 
+DEFAULT_TTL_SECONDS = 3600
+
 
 def mint_token(
     secret: str,
@@ -29,7 +31,7 @@ def mint_token(
     sub: str,
     email: str,
     roles: Sequence[str] = (),
-    ttl: int = 3600,
+    ttl: int = DEFAULT_TTL_SECONDS,
     issuer: str = "streamexport",
     audience: str = "streamexport-api",
     now: float | None = None,
@@ -84,7 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="any other claim, e.g. tenant=acme or merchantId=[1,2] (VALUE is JSON if it"
         " parses, else a string); repeat for several",
     )
-    parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (3600)")
+    parser.add_argument(
+        "--ttl",
+        type=int,
+        default=DEFAULT_TTL_SECONDS,
+        help=f"lifetime in seconds ({DEFAULT_TTL_SECONDS})",
+    )
     args = parser.parse_args(argv)
     extra = _claims(parser, args.claim)
     if args.merchant_id:

@@ -7,7 +7,6 @@ Views translate HTTP to these calls and back; this module raises the domain erro
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable
@@ -44,6 +43,7 @@ from api.presign import Presigner
 from api.scoping import check_filters, scoped_resource
 from api.settings import Settings
 from streamexport_core.catalog import Catalog
+from streamexport_core.clock import Clock, system_clock
 from streamexport_core.contract import (
     CANCEL_ANNOTATION,
     MANAGED_BY,
@@ -76,8 +76,12 @@ class ExportService:
         counter: RowCounter,
         kube: KubeClient,
         presigner: Presigner,
+        clock: Clock = system_clock,
     ) -> None:
         self._settings = settings
+        # "Now" for expiry (410), the idempotency window and cancel requests: a parameter, so
+        # that a test can move it instead of waiting.
+        self._clock = clock
         self._namespace = settings.export_namespace
         self._catalog = catalog
         self._counter = counter
@@ -136,7 +140,7 @@ class ExportService:
 
     async def _key_slot(self, key_hash: str) -> tuple[str, Manifest | None]:
         """The name for a keyed request, and the export already made with it in the window."""
-        now = _now()
+        now = self._clock()
         for generation in range(MAX_KEY_GENERATIONS):
             name = idempotent_name(key_hash, generation)
             existing = await self._kube.get_export(self._namespace, name)
@@ -149,15 +153,16 @@ class ExportService:
     async def get(self, user: User, export_id: str) -> dict[str, Any]:
         """The export's state, with a freshly signed download URL when it is COMPLETED."""
         export = await self._visible(user, export_id)
-        now = _now()
+        now = self._clock()
         seconds = download_window(export, now, self._settings.download_url_ttl_seconds)
         if seconds is None:
             return export_body(export)
-        url = await self._presigner.download_url(export["status"]["objectKey"], seconds)
+        status = export["status"]
+        link = await self._presigner.download_link(
+            status["objectKey"], seconds, file_name=status.get("fileName")
+        )
         return export_body(
-            export,
-            download_url=url,
-            download_url_expires_at=now + dt.timedelta(seconds=seconds),
+            export, download_url=link.url, download_url_expires_at=link.expires_at
         )
 
     async def list_page(self, user: User, query: ListQuery) -> dict[str, Any]:
@@ -202,7 +207,7 @@ class ExportService:
             metadata = export["metadata"]
             if CANCEL_ANNOTATION in (metadata.get("annotations") or {}):
                 return export_body(export)
-            requested = {CANCEL_ANNOTATION: format_time(_now())}
+            requested = {CANCEL_ANNOTATION: format_time(self._clock())}
             patch_metadata: dict[str, Any] = {"annotations": requested}
             if metadata.get("resourceVersion"):
                 # Conditional on what was read: a phase change in between is a 409 Conflict.
@@ -274,6 +279,3 @@ def _canonical_id(export_id: str) -> str | None:
     except ValueError:
         return None
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

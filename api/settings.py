@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from streamexport_core.contract import DEFAULT_AWS_REGION
 from streamexport_core.environment import (
     SERVICE_ACCOUNT_DIR,
     EnvReader,
@@ -20,6 +21,7 @@ __all__ = ["SERVICE_ACCOUNT_DIR", "Settings", "SettingsError"]
 # be stored on an Export.
 CRD_MAX_ROWS = 500_000
 MIN_SECRET_BYTES = 32
+MAX_PRESIGN_SECONDS = 604_800  # SigV4: a pre-signed URL lives at most 7 days
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Settings:
     kubernetes_timeout_seconds: float = 10.0  # the deadline of each Kubernetes API call
     export_namespace: str = "default"
     s3_endpoint_url: str | None = None
-    aws_region: str = "us-east-1"
+    aws_region: str = DEFAULT_AWS_REGION
     catalog_path: str | None = None
     max_export_rows: int = CRD_MAX_ROWS
     download_url_ttl_seconds: int = 3600
@@ -63,9 +65,14 @@ class Settings:
                 "JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE is required when JWT_ALGORITHM is RS256"
             )
         if not 1 <= self.max_export_rows <= CRD_MAX_ROWS:
-            raise SettingsError(f"MAX_EXPORT_ROWS must be between 1 and {CRD_MAX_ROWS:,}")
-        if not 1 <= self.download_url_ttl_seconds <= 604_800:
-            raise SettingsError("DOWNLOAD_URL_TTL_SECONDS must be between 1 and 604800 (7 days)")
+            raise SettingsError(
+                f"MAX_EXPORT_ROWS must be between 1 and {CRD_MAX_ROWS}, got {self.max_export_rows}"
+            )
+        if not 1 <= self.download_url_ttl_seconds <= MAX_PRESIGN_SECONDS:
+            raise SettingsError(
+                f"DOWNLOAD_URL_TTL_SECONDS must be between 1 and {MAX_PRESIGN_SECONDS} (7 days),"
+                f" got {self.download_url_ttl_seconds}"
+            )
         if self.db_pool_min_size > self.db_pool_max_size:
             raise SettingsError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -73,40 +80,50 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """The settings from `env` (default: os.environ); `SettingsError` names the culprit."""
+        """The settings from `env` (default: os.environ); `SettingsError` names the culprit.
+
+        Each default is the field's own (`cls.<field>`), and each bound that `__post_init__`
+        checks is checked only there: one definition of each."""
         env = os.environ if env is None else env
         reader = _Reader(env)
         settings = cls(
             database_url=reader.required("DATABASE_URL"),
             s3_bucket=reader.required("S3_BUCKET"),
-            jwt_algorithm=reader.text("JWT_ALGORITHM", "HS256").upper(),
+            jwt_algorithm=reader.text("JWT_ALGORITHM", cls.jwt_algorithm).upper(),
             jwt_secret=reader.optional("JWT_SECRET"),
             jwt_public_key=reader.public_key(),
-            jwt_issuer=reader.text("JWT_ISSUER", "streamexport"),
-            jwt_audience=reader.text("JWT_AUDIENCE", "streamexport-api"),
-            host=reader.text("API_HOST", "0.0.0.0"),  # noqa: S104
-            port=reader.integer("API_PORT", 8080, minimum=1, maximum=65535),
+            jwt_issuer=reader.text("JWT_ISSUER", cls.jwt_issuer),
+            jwt_audience=reader.text("JWT_AUDIENCE", cls.jwt_audience),
+            host=reader.text("API_HOST", cls.host),
+            port=reader.integer("API_PORT", cls.port, minimum=1, maximum=65535),
             kubernetes_api_url=reader.optional("KUBERNETES_API_URL"),
             kubernetes_timeout_seconds=reader.number(
-                "KUBERNETES_TIMEOUT_SECONDS", 10.0, minimum=0.1
+                "KUBERNETES_TIMEOUT_SECONDS", cls.kubernetes_timeout_seconds, minimum=0.1
             ),
             export_namespace=reader.optional("EXPORT_NAMESPACE") or pod_namespace(),
             s3_endpoint_url=reader.optional("S3_ENDPOINT_URL"),
-            aws_region=reader.text("AWS_REGION", "us-east-1"),
+            aws_region=reader.text("AWS_REGION", cls.aws_region),
             catalog_path=reader.optional("STREAMEXPORT_CATALOG"),
-            max_export_rows=reader.integer(
-                "MAX_EXPORT_ROWS", CRD_MAX_ROWS, minimum=1, maximum=CRD_MAX_ROWS
-            ),
+            max_export_rows=reader.integer("MAX_EXPORT_ROWS", cls.max_export_rows),
             download_url_ttl_seconds=reader.integer(
-                "DOWNLOAD_URL_TTL_SECONDS", 3600, minimum=1, maximum=604_800
+                "DOWNLOAD_URL_TTL_SECONDS", cls.download_url_ttl_seconds
             ),
             idempotency_window_seconds=reader.integer(
-                "IDEMPOTENCY_WINDOW_SECONDS", 86_400, minimum=1, maximum=30 * 86_400
+                "IDEMPOTENCY_WINDOW_SECONDS",
+                cls.idempotency_window_seconds,
+                minimum=1,
+                maximum=30 * 86_400,
             ),
-            count_timeout_ms=reader.integer("COUNT_TIMEOUT_MS", 10_000, minimum=1, maximum=600_000),
-            db_pool_min_size=reader.integer("DB_POOL_MIN_SIZE", 1, minimum=0, maximum=100),
-            db_pool_max_size=reader.integer("DB_POOL_MAX_SIZE", 10, minimum=1, maximum=100),
-            log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            count_timeout_ms=reader.integer(
+                "COUNT_TIMEOUT_MS", cls.count_timeout_ms, minimum=1, maximum=600_000
+            ),
+            db_pool_min_size=reader.integer(
+                "DB_POOL_MIN_SIZE", cls.db_pool_min_size, minimum=0, maximum=100
+            ),
+            db_pool_max_size=reader.integer(
+                "DB_POOL_MAX_SIZE", cls.db_pool_max_size, minimum=1, maximum=100
+            ),
+            log_level=reader.text("LOG_LEVEL", cls.log_level).upper(),
             admin_unscoped_resources=reader.names("ADMIN_UNSCOPED_RESOURCES"),
         )
         return settings

@@ -96,6 +96,13 @@ def poll(stack: Stack, token: str, ids: dict[str, str], timeout: float) -> dict[
     raise StackError(f"exports did not finish within {timeout:.0f}s: {latest}")
 
 
+def cell(value: Any, width: int = 28) -> str:
+    """A cell for the sample rows: its text, or its first `width - 1` characters and "…" when
+    it is longer, so that a cut value never reads as the whole one."""
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def count_rows(data: bytes, fmt: str) -> tuple[int, list[list[Any]]]:
     """Data rows (header excluded) and the first three rows of a downloaded file."""
     if data[:2] == b"\x1f\x8b":  # compression: gzip
@@ -163,7 +170,7 @@ def run(rows: int, timeout: float) -> int:
                 f"({match} actualRowCount {body.get('actualRowCount'):,})"
             )
             for row in head:
-                print("   ", [str(v)[:28] for v in row])
+                print("   ", [cell(v) for v in row])
             ok = ok and counted == body.get("actualRowCount")
         _show_mail(stack)
         _show_kubectl(stack)

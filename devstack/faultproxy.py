@@ -4,7 +4,9 @@
         ...  # point the client at proxy.url; after 6 MiB client->server the link is cut:
         ...  # open connections are reset and new ones refused, until proxy.restore()
 
-`hold_after_bytes` instead stalls the traffic (a hung peer) until `proxy.release()`.
+`hold_after_bytes` instead stalls the traffic (a hung peer) until `proxy.release()`;
+`hold()` does so from now on (a server that stopped answering, like `kill -STOP`).
+`upstream` may be a unix socket's path (the embedded PostgreSQL listens on one only).
 
 The service behind keeps its state (unlike stopping and restarting a server process), so a
 test can check afterwards what the client did or did not clean up.
@@ -25,7 +27,7 @@ _BUFFER = 256 * 1024
 class FaultProxy:
     def __init__(
         self,
-        upstream: tuple[str, int],
+        upstream: tuple[str, int] | str,
         *,
         cut_after_bytes: int | None = None,
         hold_after_bytes: int | None = None,
@@ -65,6 +67,12 @@ class FaultProxy:
     def wait_held(self, timeout: float) -> bool:
         """True once traffic is being held (the `hold_after_bytes` budget is spent)."""
         return self._held.wait(timeout)
+
+    def hold(self) -> None:
+        """Stall every byte from clients from now on, on open and new connections."""
+        self._released.clear()
+        self._held.clear()
+        self.hold_after_bytes = self.bytes_up
 
     def release(self) -> None:
         """Let held traffic through, and all traffic after it."""
@@ -121,7 +129,7 @@ class FaultProxy:
                 _reset(client)
                 continue
             try:
-                server = socket.create_connection(self.upstream, timeout=5)
+                server = _connect(self.upstream)
             except OSError:
                 _reset(client)
                 continue
@@ -170,6 +178,19 @@ class FaultProxy:
                 self._sockets.discard(sink)
             _reset(source)
             _reset(sink)
+
+
+def _connect(upstream: tuple[str, int] | str) -> socket.socket:
+    if isinstance(upstream, tuple):
+        return socket.create_connection(upstream, timeout=5)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(5)
+    try:
+        sock.connect(upstream)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _reset(sock: socket.socket) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 from lightkube import codecs
 
 from devstack import demo_data, services
-from devstack.processes import Supervisor, free_port, http_ok, port_open
+from devstack.processes import StackError, Supervisor, free_port, http_ok, port_open
 from streamexport_core.kube import sync_client
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,6 +54,17 @@ class Ports:
     @classmethod
     def random(cls) -> Ports:
         return cls(*(free_port() for _ in range(6)))
+
+    def in_use(self, host: str = "127.0.0.1") -> list[str]:
+        """"port N (STACK_X_PORT)" for each port something already listens on."""
+        busy = []
+        for name, port in vars(self).items():
+            with socket.socket() as sock:
+                try:
+                    sock.bind((host, port))
+                except OSError:
+                    busy.append(f"port {port} (STACK_{name.upper()}_PORT)")
+        return busy
 
 
 @dataclass
@@ -105,6 +118,14 @@ class Stack:
 
     def start(self, progress: Any = print) -> None:
         root = self.config.root
+        busy = self.ports.in_use()
+        if busy:
+            # Before anything starts: talking to an earlier stack's stand-in fails much later
+            # and far from the cause (a 409 while seeding Secrets).
+            raise StackError(
+                f"{', '.join(busy)} already in use (an earlier `make up` still running?):"
+                " stop what holds it, or set the variable to a free port"
+            )
         if self.mail_dir.exists():
             shutil.rmtree(self.mail_dir)
         self.mail_dir.mkdir(parents=True)
@@ -279,9 +300,8 @@ class Stack:
             what="liveness endpoint",
         )
 
-    def _start_api(self, progress: Any) -> None:
-        progress("starting the API")
-        env = {
+    def _api_env(self) -> dict[str, str]:
+        return {
             **self.common_env(),
             "DATABASE_URL": self.database_url,
             "API_HOST": "127.0.0.1",
@@ -290,10 +310,30 @@ class Stack:
             "JWT_SECRET": JWT_SECRET,
             **self.config.api_env,
         }
-        child = self.supervisor.start("api", ["python", "-m", "api"], env=env)
+
+    def _start_api(self, progress: Any) -> None:
+        progress("starting the API")
+        child = self.supervisor.start("api", ["python", "-m", "api"], env=self._api_env())
         self.supervisor.wait_until(
             child, lambda: http_ok(self.api_url + "/readyz"), timeout=60, what="/readyz"
         )
+
+    @contextmanager
+    def api_ahead(self, seconds: float) -> Iterator[str]:
+        """A second API, on its own port, whose clock runs `seconds` ahead (it sees exports
+        expire without waiting); yields its URL and stops it afterwards."""
+        port = free_port()
+        env = {**self._api_env(), "API_PORT": str(port)}
+        command = ["python", "-m", "devstack.timeshift", str(seconds), "api"]
+        child = self.supervisor.start("api-ahead", command, env=env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            self.supervisor.wait_until(
+                child, lambda: http_ok(url + "/readyz"), timeout=60, what="/readyz"
+            )
+            yield url
+        finally:
+            self.supervisor.stop("api-ahead")
 
     def token(
         self,

@@ -9,7 +9,7 @@ import time
 
 from devstack import demo_data
 from devstack.processes import StackError
-from devstack.stack import REPO, Ports, Stack, StackConfig
+from devstack.stack import JWT_SECRET, REPO, Ports, Stack, StackConfig
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -39,6 +39,7 @@ streamexport is up (Ctrl-C stops everything)
   API            {stack.api_url}/api/v1/exports   (OpenAPI: {stack.api_url}/api/v1/openapi.json)
   user token     {user}
   admin token    {admin}
+  JWT secret     {JWT_SECRET}   (more tokens: TOKEN=$(make -s token SUB=alice))
   mail folder    {stack.mail_dir}
   logs           {root / "logs"}
   kubectl        kubectl --server {stack.kube_url} get exports
@@ -50,8 +51,8 @@ streamexport is up (Ctrl-C stops everything)
                 flush=True,
             )
             while True:
-                stack.check()
-                time.sleep(1)
+                stack.supervisor.heal()  # a crashed part restarts, as its pod would
+                time.sleep(0.5)
     except KeyboardInterrupt:
         print("\nstopped.")
     except StackError as exc:

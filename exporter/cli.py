@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from exporter import logs
 from exporter.errors import EXIT_OK, Terminated, classify
+from exporter.memguard import MemoryGuard
 from exporter.result import default_termination_path, failure_json, write_termination_message
 from exporter.settings import (
     FORMATS,
@@ -30,7 +31,7 @@ from exporter.settings import (
     parse_format,
     parse_size,
 )
-from streamexport_core.contract import JobEnv
+from streamexport_core.contract import DEFAULT_AWS_REGION, JobEnv
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,15 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("--bucket", JobEnv.BUCKET, "S3 bucket to upload to", required=True, metavar="BUCKET"),
     Option(
+        "--object-key-prefix",
+        JobEnv.OBJECT_KEY_PREFIX,
+        "S3 key prefix; the object is <prefix><file name> (default: exports/<export id>/)",
+        metavar="PREFIX",
+    ),
+    Option(
         "--object-key",
         JobEnv.OBJECT_KEY,
-        "S3 object key (default: exports/<export id>/<file name>)",
+        "the whole S3 object key instead (not with --object-key-prefix)",
         metavar="KEY",
     ),
     Option(
@@ -109,7 +116,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "--s3-region",
         JobEnv.AWS_REGION,
-        "S3 region (default: $AWS_DEFAULT_REGION, else us-east-1)",
+        f"S3 region (default: $AWS_DEFAULT_REGION, else {DEFAULT_AWS_REGION})",
         metavar="REGION",
     ),
     Option(
@@ -262,7 +269,7 @@ def parse_settings(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Se
         except ValueError:
             raise SettingsError(f"--{name.replace('_', '-')} must be a number") from None
 
-    region = raw["s3_region"] or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = raw["s3_region"] or environ.get("AWS_DEFAULT_REGION") or DEFAULT_AWS_REGION
     return Settings(
         database_url=raw["database_url"],
         resource_type=raw["resource_type"],
@@ -271,6 +278,7 @@ def parse_settings(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Se
         bucket=raw["bucket"],
         export_id=raw["export_id"] or str(uuid.uuid4()),
         object_key=raw["object_key"] or None,
+        object_key_prefix=raw["object_key_prefix"] or None,
         export_namespace=raw["export_namespace"] or None,
         s3_endpoint_url=raw["s3_endpoint_url"] or None,
         s3_region=region,
@@ -376,6 +384,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     log = logs.get_logger("exporter")
     try:
         _install_signal_handlers()
+        MemoryGuard.start()  # exit 3 near the memory limit, before the kernel's 137
         settings = parse_settings(argv, environ)
         export_id = settings.export_id
         termination_path = settings.termination_message_path

@@ -1,14 +1,16 @@
 """What went wrong, as the exit code and reason the operator acts on.
 
 Exit codes: 0 success; 2 a request that can never succeed (do not retry); 1 a failure that may
-succeed on retry; 128+N killed by signal N (SIGTERM: 143, SIGINT: 130).
+succeed on retry; 3 out of memory (the memory guard, or a MemoryError); 128+N killed by
+signal N (SIGTERM: 143, SIGINT: 130).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streamexport_core.contract import EXIT_OK, EXIT_PERMANENT, EXIT_RETRYABLE
+from exporter.memguard import MemoryLimitReached
+from streamexport_core.contract import EXIT_OK, EXIT_OUT_OF_MEMORY, EXIT_PERMANENT, EXIT_RETRYABLE
 from streamexport_core.errors import CatalogError, InvalidRequest, SettingsError
 
 __all__ = ["EXIT_OK", "EXIT_PERMANENT", "EXIT_RETRYABLE", "Failure", "classify"]
@@ -26,7 +28,10 @@ class PermanentError(ExportError):
     reason = "InvalidRequest"
 
 
-class TooManyRows(PermanentError):
+class SheetTooLarge(PermanentError):
+    """More rows than one XLSX sheet holds (not the API's export limit, `api.errors.TooManyRows`).
+    The reason string stays `TooManyRows`: the operator and the emails already show it."""
+
     reason = "TooManyRows"
 
 
@@ -62,6 +67,10 @@ def classify(exc: BaseException) -> Failure:
 
     if isinstance(exc, Terminated):
         return Failure(128 + exc.signum, "Terminated", str(exc))
+    if isinstance(exc, MemoryLimitReached):
+        return Failure(EXIT_OUT_OF_MEMORY, "OutOfMemory", one_line(str(exc)))
+    if isinstance(exc, MemoryError):  # under an address-space rlimit: the allocation failed
+        return Failure(EXIT_OUT_OF_MEMORY, "OutOfMemory", "the exporter ran out of memory")
     if isinstance(exc, InvalidRequest):
         return Failure(EXIT_PERMANENT, "InvalidRequest", one_line(str(exc)))
     if isinstance(exc, SettingsError):

@@ -6,20 +6,18 @@ checked first; the XLSX row limit is checked by COUNT before any upload starts.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-from exporter.errors import ExportError, TooManyRows
+from exporter.errors import ExportError, SheetTooLarge
 from exporter.logs import get_logger
 from exporter.progress import ProgressReporter, Throttled
 from exporter.result import ExportResult
 from exporter.settings import Settings
 from exporter.source import Snapshot
 from exporter.upload import ObjectTarget, ObjectWriter, S3Client, UploadOutcome, make_s3_client
-from exporter.writers import XLSX_MAX_ROWS, CsvBlockWriter
+from exporter.writers import XLSX_MAX_ROWS, CsvBlockWriter, write_xlsx, xlsx_package
 from streamexport_core import filters as request_filters
 from streamexport_core import options
 from streamexport_core.catalog import Resource, load_catalog
@@ -63,7 +61,9 @@ class Plan:
         self.file_name = request_filters.file_name(
             self.resource, self.filters, settings.format, gzip=self.gzip
         )
-        self.object_key = settings.object_key or f"exports/{settings.export_id}/{self.file_name}"
+        # The exporter names the object (the operator passes only a prefix) and reports the
+        # key in its result.
+        self.object_key = settings.key_for(self.file_name)
         self.content_type = CONTENT_TYPES[settings.format + (".gz" if self.gzip else "")]
 
     def target(self, rows: int) -> ObjectTarget:
@@ -230,43 +230,35 @@ def _export_xlsx(
     reporter: ProgressReporter,
     factory: Callable[[], S3Client],
 ) -> tuple[int, UploadOutcome]:
-    from exporter.writers import write_xlsx
-
+    """PostgreSQL renders the sheet's rows; they are zipped as they arrive into the upload."""
     settings = plan.settings
-    with tempfile.TemporaryDirectory(prefix="streamexport-") as workdir:
-        # openpyxl's own temporary sheet file goes here too, so a failure leaves nothing.
-        tempfile.tempdir = workdir
-        try:
-            with snapshot:
-                total = snapshot.count(plan.resource, plan.filters)
-                log.info("rows_counted", total=total)
-                if total > XLSX_MAX_ROWS:
-                    raise TooManyRows(
-                        f"{total:,} rows do not fit in one XLSX sheet (at most {XLSX_MAX_ROWS:,});"
-                        " narrow the filters or export CSV"
-                    )
-                progress = Throttled(reporter, total, settings.progress_interval)
-                path = Path(workdir) / plan.file_name
-                rows = write_xlsx(
-                    path,
-                    plan.resource.columns,
-                    snapshot.rows(plan.resource, plan.filters),
-                    on_rows=progress.update,
-                )
-            log.info("xlsx_written", rows=rows, bytes=path.stat().st_size)
-            with (
-                ObjectWriter(
-                    factory,
-                    plan.target(rows),
-                    part_size=settings.part_size,
-                    abort_timeout=settings.abort_timeout,
-                ) as upload,
-                path.open("rb") as file,
-            ):
-                while chunk := file.read(settings.part_size):
-                    upload.write(chunk)
-                outcome = upload.finish()
-        finally:
-            tempfile.tempdir = None
+    columns = plan.resource.columns
+    styles = xlsx_package.styles(columns)
+    with snapshot:
+        total = snapshot.count(plan.resource, plan.filters)
+        log.info("rows_counted", total=total)
+        if total > XLSX_MAX_ROWS:
+            raise SheetTooLarge(
+                f"{total:,} rows do not fit in one XLSX sheet (at most {XLSX_MAX_ROWS:,});"
+                " narrow the filters or export CSV"
+            )
+        progress = Throttled(reporter, total, settings.progress_interval)
+        with ObjectWriter(
+            factory,
+            plan.target(total),
+            part_size=settings.part_size,
+            abort_timeout=settings.abort_timeout,
+        ) as upload:
+            rows = write_xlsx(
+                upload.write,
+                columns,
+                total,
+                snapshot.copy_sheet_rows(plan.resource, plan.filters, styles.cells),
+                style_xml=styles.xml,
+                on_rows=progress.update,
+            )
+            if snapshot.copied_rows != total:  # impossible in one snapshot
+                raise ExportError(f"COPY wrote {snapshot.copied_rows} rows but COUNT said {total}")
+            outcome = upload.finish()
     progress.finish(rows)
     return rows, outcome

@@ -56,6 +56,7 @@ class Settings:
     bucket: str
     export_id: str
     object_key: str | None = None
+    object_key_prefix: str | None = None
     export_namespace: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
@@ -92,6 +93,15 @@ class Settings:
                 raise SettingsError(f"{name.replace('_', ' ')} must not be negative")
         if self.connect_timeout < 1:
             raise SettingsError("connect timeout must be at least 1 second")
+        if self.object_key and self.object_key_prefix:
+            raise SettingsError("give an object key or an object key prefix, not both")
+
+    def key_for(self, file_name: str) -> str:
+        """Where the file goes: the whole key if given, else the prefix (a folder) + its name."""
+        if self.object_key:
+            return self.object_key
+        prefix = self.object_key_prefix or f"exports/{self.export_id}/"
+        return prefix + ("" if prefix.endswith("/") else "/") + file_name
 
 
 def parse_size(text: str) -> int:

@@ -1,8 +1,9 @@
 """Reading an export from PostgreSQL: one READ ONLY, REPEATABLE READ snapshot per export.
 
-The COUNT, the COPY (CSV) and the server-side cursor (XLSX) all run in that one transaction,
+The COUNT and the COPY (of CSV, or of an XLSX sheet's rows) run in that one transaction,
 so the count is exactly the number of rows the file will hold. The session runs with
-TimeZone UTC and DateStyle ISO (what COPY's CSV looks like depends on both), a
+TimeZone UTC and DateStyle ISO (what COPY's CSV looks like depends on both), exact float
+text (`extra_float_digits` 1), a
 `statement_timeout`, and an `application_name` naming the export.
 """
 
@@ -16,12 +17,11 @@ from typing import Any, Self
 import psycopg
 from psycopg import IsolationLevel, pq, sql
 
-from exporter import jsonl_sql
+from exporter import jsonl_sql, sheet_sql
+from exporter.sheet_sql import CellStyles
 from streamexport_core import sql as query
 from streamexport_core.catalog import Resource
 
-CURSOR_NAME = "streamexport"
-CURSOR_ITERSIZE = 5000
 BATCH_CURSOR_NAME = "streamexport_batches"
 _POLL_MS = 1000  # wake up now and then while waiting for rows (signals, cancellation)
 
@@ -64,7 +64,9 @@ class Snapshot:
             "SELECT set_config('statement_timeout', %s, true),"
             " set_config('TimeZone', %s, true),"
             " set_config('DateStyle', 'ISO, YMD', true),"
-            " set_config('IntervalStyle', 'iso_8601', true)",
+            " set_config('IntervalStyle', 'iso_8601', true),"
+            # The shortest text that reads back as the same float8 (XLSX serial dates).
+            " set_config('extra_float_digits', '1', true)",
             (str(self._statement_timeout_ms), self._time_zone),
         )
         return self
@@ -119,6 +121,23 @@ class Snapshot:
         """One JSON object per line, rendered by PostgreSQL (`exporter.jsonl_sql`)."""
         return self.copy_out(*jsonl_sql.jsonl_copy(resource, filters))
 
+    def copy_sheet_rows(
+        self, resource: Resource, filters: Mapping[str, Any], styles: CellStyles
+    ) -> Iterator[memoryview]:
+        """The XLSX sheet's `<row>` elements, rendered by PostgreSQL, one chunk per row."""
+        not_null = self.not_null_columns(resource)
+        return self.copy_out(*sheet_sql.sheet_rows_copy(resource, filters, styles, not_null))
+
+    def not_null_columns(self, resource: Resource) -> frozenset[str]:
+        """The columns of the entry's table declared NOT NULL (none for a view)."""
+        table = sql.Identifier(*resource.table).as_string(self.conn)
+        rows = self.conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass"
+            " AND attnum > 0 AND NOT attisdropped AND attnotnull",
+            (table,),
+        ).fetchall()
+        return frozenset(str(name) for (name,) in rows)
+
     def copy_out(self, statement: sql.Composed, params: Mapping[str, Any]) -> Iterator[memoryview]:
         """The output of a `COPY ... TO STDOUT`, one chunk per line, exactly as sent.
 
@@ -164,11 +183,3 @@ class Snapshot:
                 rows = result.command_tuples if result.command_tuples is not None else -1
             else:
                 raise psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
-
-    def rows(self, resource: Resource, filters: Mapping[str, Any]) -> Iterator[tuple[Any, ...]]:
-        """Typed rows through a named server-side cursor, fetched CURSOR_ITERSIZE at a time."""
-        statement, params = query.select_query(resource, filters)
-        with self.conn.cursor(name=CURSOR_NAME) as cursor:
-            cursor.itersize = CURSOR_ITERSIZE
-            cursor.execute(statement, params)
-            yield from cursor

@@ -19,6 +19,7 @@ Per test:
   environment for a subprocess (the exporter, the local Job runner) that uses this test's
   database and bucket.
 
+A database of its own: `scratchdb.scratch_database(postgres_url, prefix)` (tests/scratchdb.py).
 To load more rows into a test's database: `devstack.demo_data.load(database_url, n, drop=True)`.
 """
 
@@ -30,9 +31,10 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import extravenvs
 import psycopg
 import pytest
-from psycopg import sql
+from scratchdb import scratch_database
 
 from devstack import demo_data, services
 
@@ -51,35 +53,15 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database_template(postgres_url: str) -> Iterator[str]:
-    name = f"streamexport_tpl_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
+    with scratch_database(postgres_url, "streamexport_tpl") as name:
         demo_data.load(services.with_database(postgres_url, name), TEMPLATE_ROWS)
         yield name
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @pytest.fixture
 def database_url(postgres_url: str, database_template: str) -> Iterator[str]:
-    name = f"streamexport_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(database_template)
-            )
-        )
-    try:
+    with scratch_database(postgres_url, "streamexport_test", template=database_template) as name:
         yield services.with_database(postgres_url, name)
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @pytest.fixture
@@ -125,3 +107,14 @@ def service_env(database_url: str, s3_server: services.MotoThread, bucket: str) 
         "S3_BUCKET": bucket,
         "EXPORT_SCOPE": ALL_MERCHANTS_SCOPE,
     }
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start building the per-extra venvs at once when their test is selected: it is half a
+    minute of pip that then overlaps the other suites (tests/extravenvs.py)."""
+    if any(item.nodeid.startswith("tests/layout/test_extras_alone.py") for item in session.items):
+        extravenvs.start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    extravenvs.stop()

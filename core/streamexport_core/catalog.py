@@ -51,11 +51,22 @@ _FILTER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 _FILE_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
+MAX_SCALE = 30  # PostgreSQL numeric allows more; no spreadsheet shows more digits than this
+MAX_WIDTH = 255  # Excel's widest column, in characters
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     label: str
     type: ColumnType
+    # Digits after the decimal point an XLSX cell shows (decimal columns; None: General).
+    scale: int | None = None
+    # XLSX column width in characters (None: a default for the type and label).
+    width: float | None = None
+    # The values can never start with a formula trigger (enums, currency codes): CSV skips
+    # the neutralising CASE for them, and XLSX skips the quotePrefix test.
+    formula_safe: bool = False
 
 
 @dataclass(frozen=True)
@@ -279,7 +290,7 @@ def _parse_columns(raw: Any, where: str) -> tuple[Column, ...]:
         at = f"{where}[{i}]"
         if not isinstance(item, Mapping):
             raise CatalogError(f"{at}: must be a mapping with name, label and type")
-        unknown = set(item) - {"name", "label", "type"}
+        unknown = set(item) - {"name", "label", "type", "scale", "width", "formulaSafe"}
         if unknown:
             raise CatalogError(f"{at}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         name, label, ctype = item.get("name"), item.get("label"), item.get("type")
@@ -297,8 +308,34 @@ def _parse_columns(raw: Any, where: str) -> tuple[Column, ...]:
             raise CatalogError(f"{at}.label: duplicate label {label!r}")
         seen_names.add(name)
         seen_labels.add(label)
-        columns.append(Column(name=name, label=label, type=cast(ColumnType, ctype)))
+        columns.append(
+            Column(
+                name=name,
+                label=label,
+                type=cast(ColumnType, ctype),
+                **_column_display(item, ctype, at),
+            )
+        )
     return tuple(columns)
+
+
+def _column_display(item: Mapping[str, Any], ctype: Any, at: str) -> dict[str, Any]:
+    """The optional `scale`, `width` and `formulaSafe` of a column, checked."""
+    scale, width, safe = item.get("scale"), item.get("width"), item.get("formulaSafe", False)
+    if scale is not None:
+        if ctype != "decimal":
+            raise CatalogError(f"{at}.scale: only decimal columns take a scale")
+        if isinstance(scale, bool) or not isinstance(scale, int) or not 0 <= scale <= MAX_SCALE:
+            raise CatalogError(f"{at}.scale: must be an integer from 0 to {MAX_SCALE}")
+    if width is not None and (
+        isinstance(width, bool) or not isinstance(width, int | float) or not 1 <= width <= MAX_WIDTH
+    ):
+        raise CatalogError(f"{at}.width: must be a number of characters from 1 to {MAX_WIDTH}")
+    if not isinstance(safe, bool):
+        raise CatalogError(f"{at}.formulaSafe: must be true or false")
+    if safe and ctype != "text":
+        raise CatalogError(f"{at}.formulaSafe: only text columns are neutralised")
+    return {"scale": scale, "width": None if width is None else float(width), "formula_safe": safe}
 
 
 def _parse_filter(name: Any, spec: Any, where: str) -> Filter:

@@ -41,6 +41,13 @@ FORMATS: Final[tuple[Format, ...]] = get_args(Format)
 EXIT_OK: Final = 0
 EXIT_RETRYABLE: Final = 1
 EXIT_PERMANENT: Final = 2
+# The exporter stopped itself near its memory limit (exporter/memguard.py): retrying under the
+# same limit would only end the same way, and unlike 137 it cannot mean a kill from outside.
+EXIT_OUT_OF_MEMORY: Final = 3
+
+
+# The S3 region when none is configured (AWS's own default): one definition for the three.
+DEFAULT_AWS_REGION: Final = "us-east-1"
 
 
 class JobEnv:
@@ -57,9 +64,11 @@ class JobEnv:
     GZIP: Final = "EXPORT_GZIP"  # "true" for spec.compression gzip (CSV and JSON Lines)
     CSV_BOM: Final = "EXPORT_CSV_BOM"  # "true": the CSV starts with a UTF-8 BOM
     TIME_ZONE: Final = "EXPORT_TIME_ZONE"  # IANA zone the timestamps are rendered in
-    ESTIMATED_ROWS: Final = "EXPORT_ESTIMATED_ROWS"
     BUCKET: Final = "S3_BUCKET"
-    OBJECT_KEY: Final = "EXPORT_OBJECT_KEY"
+    # Where the export's object goes: the exporter appends the file name it chooses. The
+    # operator passes only this prefix; the exporter reports the full key in its result.
+    OBJECT_KEY_PREFIX: Final = "EXPORT_OBJECT_KEY_PREFIX"
+    OBJECT_KEY: Final = "EXPORT_OBJECT_KEY"  # the whole key: standalone runs only
     S3_ENDPOINT_URL: Final = "S3_ENDPOINT_URL"
     AWS_REGION: Final = "AWS_REGION"
     PART_SIZE: Final = "EXPORT_PART_SIZE"

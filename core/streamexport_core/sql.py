@@ -43,8 +43,9 @@ def where_clause(
             params[name] = _utc_midnight(value)
             conditions.append(sql.SQL("{} >= {}").format(column, placeholder))
         elif spec.operator == "dateTo":
-            params[name] = _utc_midnight(value + dt.timedelta(days=1))
-            conditions.append(sql.SQL("{} < {}").format(column, placeholder))
+            # The day after is added by PostgreSQL: in Python it overflows on 9999-12-31.
+            params[name] = _utc_midnight(value)
+            conditions.append(sql.SQL("{} < {} + interval '1 day'").format(column, placeholder))
         else:
             params[name] = value
             conditions.append(sql.SQL("{} = {}").format(column, placeholder))
@@ -84,13 +85,21 @@ def count_query(
     return sql.SQL("SELECT count(*) FROM {}{}").format(_table(resource), where), params
 
 
+def formula_test(value: sql.Composable) -> sql.Composed:
+    """SQL that is true when the text `value` starts with a FORMULA_TRIGGER (NULL for NULL).
+
+    `ascii()` (the first character's code point) measured ~25% cheaper than `left(c, 1) IN`.
+    """
+    codes = sql.SQL(", ").join(sql.Literal(ord(t)) for t in FORMULA_TRIGGERS)
+    return sql.SQL("ascii({}) IN ({})").format(value, codes)
+
+
 def _select_item(column: Column, neutralise: bool) -> sql.Composed:
     ident, label = sql.Identifier(column.name), sql.Identifier(column.label)
-    if column.type == "text" and neutralise:
-        return sql.SQL(
-            "CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', chr(9), chr(13))"
-            " THEN '''' || {c} ELSE {c}::text END AS {label}"
-        ).format(c=ident, label=label)
+    if column.type == "text" and neutralise and not column.formula_safe:
+        return sql.SQL("CASE WHEN {test} THEN '''' || {c} ELSE {c}::text END AS {label}").format(
+            test=formula_test(ident), c=ident, label=label
+        )
     return sql.SQL("{} AS {}").format(ident, label)
 
 

@@ -3,8 +3,8 @@
 The memory limit is enforced by a memory cgroup when one can be made (the kernel kills at
 the limit, exactly as in Kubernetes, and the cgroup's OOM counter says so); otherwise by an
 address-space rlimit, with `MALLOC_ARENA_MAX=2` so glibc's per-thread arenas do not exhaust
-it, and a `MemoryError` death is then reported as Kubernetes reports an OOM kill:
-`OOMKilled` with exit code 137.
+it; a process failing an allocation there exits with its own code (the exporter: 3), and
+only a cgroup's OOM kill is reported as `OOMKilled` with exit code 137.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devstack import pdeathsig
 from devstack.memlimit import MemoryCap
 
 TERMINATION_MESSAGE_LIMIT = 4096
@@ -148,6 +149,8 @@ async def run_container(
                 MemoryCap(memory_limit, name=f"jobrunner-{name}-{uuid.uuid4().hex[:8]}")
             )
             argv, child_env = cap.wrap(argv), cap.env(child_env)
+        # A runner killed outright (SIGKILL) must not leave its containers running.
+        argv = pdeathsig.launcher(os.getpid(), signal.SIGKILL, argv)
         try:
             with open(log, "ab") as log_handle:
                 process = await asyncio.create_subprocess_exec(
@@ -192,10 +195,9 @@ def _exit_code(returncode: int | None) -> int:
 
 
 def _oom_killed(cap: MemoryCap, log: Path) -> bool:
-    """The cgroup's OOM counter; under an rlimit, a death by `MemoryError` counts as OOM."""
-    if cap.mode != "rlimit":
-        return cap.oom_killed
-    return "MemoryError" in _tail(log)
+    """The cgroup's OOM counter: `OOMKilled` only when the kernel killed the process, as the
+    kubelet says it. Under an rlimit nothing is killed; the process's own exit stands."""
+    return cap.mode != "rlimit" and cap.oom_killed
 
 
 async def _wait(

@@ -7,14 +7,17 @@ JSON log lines that name the export they are about.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import random
 import sys
 import threading
+from collections.abc import Sequence
 
 import kopf
 
+from streamexport_core.clock import Clock, system_clock
 from streamexport_operator.settings import Settings, SettingsError
 
 Flag = asyncio.Event | threading.Event
@@ -33,9 +36,14 @@ def peering_priority(settings: Settings) -> int | None:
 
 
 async def run(
-    settings: Settings, *, stop_flag: Flag | None = None, ready_flag: Flag | None = None
+    settings: Settings,
+    *,
+    stop_flag: Flag | None = None,
+    ready_flag: Flag | None = None,
+    clock: Clock = system_clock,
 ) -> None:
-    """Run the operator until stopped (SIGTERM/SIGINT in the main thread, or `stop_flag`)."""
+    """Run the operator until stopped (SIGTERM/SIGINT in the main thread, or `stop_flag`);
+    `clock` is its "now" for retention."""
     from streamexport_operator import handlers  # noqa: F401 - registers the handlers
 
     await kopf.operator(
@@ -47,7 +55,7 @@ async def run(
         liveness_endpoint=(
             f"http://0.0.0.0:{settings.liveness_port}/healthz" if settings.liveness_port else None
         ),
-        memo=kopf.Memo(settings=settings),
+        memo=kopf.Memo(settings=settings, clock=clock),
         stop_flag=stop_flag,
         ready_flag=ready_flag,
     )
@@ -68,14 +76,29 @@ def configure_logging(settings: Settings) -> None:
             logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
-def main() -> int:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Only `--help`: every setting is an environment variable (docs/configuration.md)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m streamexport_operator",
+        description=(
+            "Run the streamexport operator (kopf): one Job per Export, status from the Job and "
+            "its pods, emails. Configured only by environment variables: EXPORTER_IMAGE, "
+            "S3_BUCKET, OPERATOR_NAMESPACES, SMTP_HOST, ...; docs/configuration.md lists them "
+            "all. A missing or bad one stops it with one line naming it (exit code 2)."
+        ),
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
+    parse_args(argv)
     try:
         settings = Settings.from_env()
     except SettingsError as error:
         print(f"streamexport-operator: configuration error: {error}", file=sys.stderr)
         return 2
     configure_logging(settings)
-    asyncio.run(run(settings))
+    asyncio.run(run(settings, clock=clock))
     return 0
 
 

@@ -42,3 +42,10 @@ def admit(
         per_owner[candidate.owner] += 1
         running += 1
     return admitted
+
+
+def admit_for_kueue(queued: Iterable[Candidate]) -> list[Candidate]:
+    """With Kueue every queued export gets its (suspended) Job at once, oldest first: Kueue's
+    quotas and its own FIFO decide when each runs; holding Jobs back here would only hide
+    them from Kueue and order them twice."""
+    return sorted(queued)

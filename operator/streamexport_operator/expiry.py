@@ -8,7 +8,6 @@ from streamexport_operator.exports import is_deleting
 from streamexport_operator.kube import Export
 from streamexport_operator.logs import export_logger
 from streamexport_operator.presign import delete_object
-from streamexport_operator.reconcile import utcnow
 from streamexport_operator.retention import seconds_left
 from streamexport_operator.runtime import Runtime
 
@@ -21,7 +20,7 @@ async def expire(runtime: Runtime, namespace: str, name: str) -> bool:
         if export is None or is_deleting(export):
             return False
         status = export.get("status") or {}
-        left = seconds_left(status, runtime.settings.retention_seconds, utcnow())
+        left = seconds_left(status, runtime.settings.retention_seconds, runtime.clock())
         if left is None or left > 0:
             return False
         key = status.get("objectKey")

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import kopf
 
+from streamexport_core.clock import Clock, system_clock
 from streamexport_operator import expiry, kopfsettings, notifier, reconcile, uploads
 from streamexport_operator.admission import Candidate
 from streamexport_operator.exports import (
@@ -61,7 +62,8 @@ async def startup(
     memo["settings"] = config
     kopfsettings.configure(settings, config)
     stack = contextlib.AsyncExitStack()
-    memo["runtime"] = await stack.enter_async_context(open_runtime(config))
+    clock: Clock = memo.get("clock") or system_clock
+    memo["runtime"] = await stack.enter_async_context(open_runtime(config, clock))
     memo["stack"] = stack
     if not config.email_enabled:
         logger.info("email disabled: SMTP_HOST is not set")
@@ -195,7 +197,7 @@ async def retain(
 ) -> None:
     """Sleep until the retention period ends, then delete the object and the Export."""
     runtime = runtime_of(memo)
-    left = seconds_left(status, runtime.settings.retention_seconds, reconcile.utcnow())
+    left = seconds_left(status, runtime.settings.retention_seconds, runtime.clock())
     if left is not None and left > 0:
         await stopped.wait(left)
     if not stopped:

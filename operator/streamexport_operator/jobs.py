@@ -7,7 +7,7 @@ from typing import Any
 
 import kopf
 
-from streamexport_core.contract import EXIT_PERMANENT, JobEnv
+from streamexport_core.contract import EXIT_OUT_OF_MEMORY, EXIT_PERMANENT, JobEnv
 from streamexport_operator.exports import (
     EXPORT_LABEL,
     MANAGED_BY,
@@ -21,25 +21,24 @@ from streamexport_operator.job_options import option_env
 from streamexport_operator.settings import Settings
 
 CONTAINER_NAME = "exporter"
+# Kueue admits a suspended Job carrying this label by unsuspending it (kueue.x-k8s.io docs).
+KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 # Exit codes of the exporter (docs/configuration.md): 2 = can never succeed.
 EXIT_INVALID_REQUEST = EXIT_PERMANENT
-# 128 + SIGKILL: what a container killed by the kernel's OOM killer exits with. Retrying the
-# same export under the same memory limit would only be killed again, so it fails the Job.
-EXIT_OOM_KILLED = 137
+# 137 (128 + SIGKILL) is NOT here: the OOM killer, an eviction, a preemption, a node drain and
+# `kill -9` all exit 137, and all but the first deserve a retry. The exporter's own memory guard
+# exits EXIT_OUT_OF_MEMORY before the kernel would kill it; a kernel OOM kill that beats the
+# guard is retried within backoffLimit and reported from the container's `OOMKilled` reason.
 OBJECT_KEY_PREFIX = "exports"
 # Where the Job mounts the catalog ConfigMap: the same path the chart uses for the API and the
 # operator, so all three read one catalog.
 CATALOG_DIR = "/etc/streamexport/catalog"
 
 
-def object_key(namespace: str, name: str, file_name: str) -> str:
-    """`exports/<namespace>/<export name>/<file name>`: the prefix lifecycle rules target."""
-    return export_prefix(namespace, name) + file_name
-
-
 def export_prefix(namespace: str, name: str) -> str:
-    """`exports/<namespace>/<export name>/`: every object key of one export starts with it."""
+    """`exports/<namespace>/<export name>/`: every object key of one export starts with it (the
+    exporter appends its file name; lifecycle rules target `exports/`)."""
     return f"{OBJECT_KEY_PREFIX}/{namespace}/{name}/"
 
 
@@ -55,9 +54,10 @@ def job_labels(export: Body) -> dict[str, str]:
     }
 
 
-def exporter_env(export: Body, settings: Settings, key: str) -> list[dict[str, Any]]:
+def exporter_env(export: Body, settings: Settings) -> list[dict[str, Any]]:
     """The exporter's environment: what to export from the spec, where to from the settings,
-    credentials only as references to Secrets."""
+    credentials only as references to Secrets. The exporter validates the spec (exit code 2
+    when it never can succeed) and names the file: the operator needs no catalog."""
     meta, spec = export["metadata"], export["spec"]
     plain: dict[str, str | None] = {
         JobEnv.EXPORT_NAME: meta["name"],
@@ -67,9 +67,11 @@ def exporter_env(export: Body, settings: Settings, key: str) -> list[dict[str, A
         JobEnv.FILTERS: json.dumps(spec.get("filters") or {}, sort_keys=True),
         # Whose rows: copied from the immutable spec, never derived here.
         JobEnv.SCOPE: json.dumps(spec["scope"], sort_keys=True) if spec.get("scope") else None,
-        JobEnv.ESTIMATED_ROWS: str(int(spec.get("estimatedRowCount") or 0)),
+        # No row estimate: the exporter must COUNT in its own snapshot anyway (the XLSX sheet
+        # guard and the progress percentage need the exact count of what it will write), so an
+        # estimate taken earlier, outside that snapshot, could not save that query.
         JobEnv.BUCKET: settings.s3_bucket,
-        JobEnv.OBJECT_KEY: key,
+        JobEnv.OBJECT_KEY_PREFIX: export_prefix(meta["namespace"], meta["name"]),
         JobEnv.S3_ENDPOINT_URL: settings.s3_endpoint_url,
         JobEnv.AWS_REGION: settings.aws_region,
         JobEnv.PART_SIZE: settings.export_part_size,
@@ -115,7 +117,8 @@ def volumes(settings: Settings) -> tuple[list[dict[str, Any]], list[dict[str, An
 
 
 def pod_failure_policy() -> dict[str, Any]:
-    """Disruptions are not the export's fault; exit 2 and OOM can never succeed on retry."""
+    """Disruptions are not the export's fault; exit 2 (bad request) and 3 (the exporter's
+    memory guard) can never succeed on retry; any other failure, 137 included, is retried."""
     return {
         "rules": [
             {
@@ -135,14 +138,14 @@ def pod_failure_policy() -> dict[str, Any]:
                 "onExitCodes": {
                     "containerName": CONTAINER_NAME,
                     "operator": "In",
-                    "values": [EXIT_OOM_KILLED],
+                    "values": [EXIT_OUT_OF_MEMORY],
                 },
             },
         ]
     }
 
 
-def build_job(export: Body, settings: Settings, key: str) -> dict[str, Any]:
+def build_job(export: Body, settings: Settings) -> dict[str, Any]:
     """One Job named after its Export, owned by it, running the exporter under hard limits."""
     labels = job_labels(export)
     uid = settings.exporter_run_as_user
@@ -152,7 +155,7 @@ def build_job(export: Body, settings: Settings, key: str) -> dict[str, Any]:
         "image": settings.exporter_image,
         "imagePullPolicy": settings.exporter_image_pull_policy,
         "command": list(settings.exporter_command),
-        "env": exporter_env(export, settings, key),
+        "env": exporter_env(export, settings),
         "resources": {
             "requests": {"memory": settings.job_memory_limit, "cpu": settings.job_cpu_request},
             "limits": {"memory": settings.job_memory_limit, "cpu": settings.job_cpu_limit},
@@ -208,5 +211,9 @@ def build_job(export: Body, settings: Settings, key: str) -> dict[str, Any]:
             },
         },
     }
+    if settings.kueue_queue_name:
+        # Created suspended: only Kueue unsuspends it, when its ClusterQueue has the quota.
+        job["metadata"]["labels"][KUEUE_QUEUE_LABEL] = settings.kueue_queue_name
+        job["spec"]["suspend"] = True
     kopf.adopt(job, owner=as_body(export))
     return job

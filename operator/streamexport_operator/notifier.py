@@ -1,4 +1,11 @@
-"""Delivering an export's notification email at most once, with its attempts in the status."""
+"""Delivering an export's notification email once, as far as SMTP allows.
+
+SMTP has no idempotency: a relay's "250" and our record of it cannot be one step. So the
+intent is recorded first (`notification.messageId`, stable per Export and outcome, and
+`sendingAt`), then the message is sent, then `sentAt` is recorded. A crash between the send
+and the record resends after the restart, with the same Message-ID, which mail clients and
+many relays collapse into one message; a crash before the send sends it once.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ from streamexport_operator.exports import (
 from streamexport_operator.kube import Export
 from streamexport_operator.logs import export_logger
 from streamexport_operator.notify import build_message, email_context, render_email, send_message
-from streamexport_operator.presign import link_lifetime, presign_download
+from streamexport_operator.presign import link_lifetime
 from streamexport_operator.reconcile import utcnow
 from streamexport_operator.runtime import Runtime
 from streamexport_operator.settings import Settings
@@ -63,9 +70,17 @@ async def deliver(runtime: Runtime, namespace: str, name: str) -> None:
             return
         notification = (export.get("status") or {}).get("notification") or {}
         attempts = int(notification.get("attempts") or 0) + 1
+        message_id = stable_message_id(export)
+        if notification.get("messageId") == message_id and notification.get("sendingAt"):
+            logger.warning(
+                "email resent: an earlier attempt may have been delivered message_id=%s",
+                message_id,
+            )
+        intent = {"attempts": attempts, "messageId": message_id, "sendingAt": format_time(utcnow())}
+        await _record(runtime, namespace, name, intent)
         try:
             # Presigning may resolve credentials over the network: off the loop, like SMTP.
-            message = await asyncio.to_thread(_compose, runtime, export)
+            message = await asyncio.to_thread(_compose, runtime, export, message_id)
             await asyncio.to_thread(send_message, message, runtime.settings)
         except (OSError, smtplib.SMTPException, jinja2.TemplateError) as error:
             text = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
@@ -90,7 +105,14 @@ async def deliver(runtime: Runtime, namespace: str, name: str) -> None:
         logger.info("email sent attempts=%d phase=%s", attempts, phase_of(export))
 
 
-def _compose(runtime: Runtime, export: Mapping[str, Any]) -> Any:
+def stable_message_id(export: Mapping[str, Any]) -> str:
+    """The same Message-ID for every attempt at one Export's email (uid: names are reused)."""
+    meta = export.get("metadata") or {}
+    uid = str(meta.get("uid") or f"{meta.get('namespace')}.{meta.get('name')}")
+    return f"<{uid}.{str(phase_of(export)).lower()}@streamexport.io>"
+
+
+def _compose(runtime: Runtime, export: Mapping[str, Any], message_id: str) -> Any:
     settings = runtime.settings
     status = export.get("status") or {}
     meta = export.get("metadata") or {}
@@ -100,13 +122,13 @@ def _compose(runtime: Runtime, export: Mapping[str, Any]) -> Any:
         lifetime = link_lifetime(
             now, parse_time(status.get("expiresAt")), settings.export_expiry_seconds
         )
-        link = presign_download(
-            runtime.s3,
-            settings.s3_bucket,
+        if runtime.signer.refresh_needed():
+            runtime.signer.refresh()  # blocking is fine: _compose runs in a thread
+        link = runtime.signer.sign(
             str(status["objectKey"]),
-            status.get("fileName"),
-            lifetime,
-            now,
+            lifetime_seconds=lifetime,
+            now=now,
+            file_name=status.get("fileName"),
         )
         download_url, download_expires = link.url, format_time(link.expires_at)
     outcome = "completed" if phase_of(export) == COMPLETED else "failed"
@@ -122,6 +144,7 @@ def _compose(runtime: Runtime, export: Mapping[str, Any]) -> Any:
         sender=settings.smtp_from,
         recipient=context["recipient"],
         export_ref=f"{meta.get('namespace')}/{meta.get('name')}",
+        message_id=message_id,
     )
 
 

@@ -1,21 +1,15 @@
-"""S3 access of the operator: pre-signed download URLs for the email, deletion at retention."""
+"""S3 access of the operator: the client, the email link's lifetime, deletion at retention.
+The link itself is signed by `streamexport_core.presign`, as the API's is."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
 
 from streamexport_operator.settings import MAX_PRESIGN_SECONDS, Settings
-
-
-@dataclass(frozen=True)
-class DownloadLink:
-    url: str
-    expires_at: dt.datetime
 
 
 def make_s3_client(settings: Settings) -> Any:
@@ -25,7 +19,14 @@ def make_s3_client(settings: Settings) -> Any:
         "s3",
         endpoint_url=settings.s3_endpoint_url,
         region_name=settings.aws_region,
-        config=Config(signature_version="s3v4", s3=addressing, retries={"mode": "standard"}),
+        # botocore's 60 s connect and read defaults, 3 tries: a hung S3 held a handler 6 min.
+        config=Config(
+            signature_version="s3v4",
+            s3=addressing,
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=settings.s3_timeout_seconds,
+            read_timeout=settings.s3_timeout_seconds,
+        ),
     )
 
 
@@ -36,18 +37,6 @@ def link_lifetime(now: dt.datetime, expires_at: dt.datetime | None, ttl_seconds:
     if expires_at is not None:
         lifetime = min(lifetime, int((expires_at - now).total_seconds()))
     return max(lifetime, 1)
-
-
-def presign_download(
-    s3: Any, bucket: str, key: str, file_name: str | None, lifetime_seconds: int, now: dt.datetime
-) -> DownloadLink:
-    """A SigV4 pre-signed GET (computed locally, no request) that saves as `file_name`."""
-    params: dict[str, Any] = {"Bucket": bucket, "Key": key}
-    if file_name:
-        safe = file_name.replace('"', "")
-        params["ResponseContentDisposition"] = f'attachment; filename="{safe}"'
-    url = s3.generate_presigned_url("get_object", Params=params, ExpiresIn=lifetime_seconds)
-    return DownloadLink(url=url, expires_at=now + dt.timedelta(seconds=lifetime_seconds))
 
 
 def delete_object(s3: Any, bucket: str, key: str) -> None:

@@ -14,7 +14,7 @@ import kopf
 
 from streamexport_core.timestamps import parse_time
 from streamexport_operator import metrics
-from streamexport_operator.admission import Candidate, admit
+from streamexport_operator.admission import Candidate, admit, admit_for_kueue
 from streamexport_operator.exports import (
     CANCELLED,
     COMPLETED,
@@ -29,10 +29,9 @@ from streamexport_operator.exports import (
     is_terminal,
     phase_of,
 )
-from streamexport_operator.jobs import build_job, object_key
+from streamexport_operator.jobs import build_job
 from streamexport_operator.kube import Export, Job, Pod
 from streamexport_operator.logs import export_logger
-from streamexport_operator.naming import Rejected
 from streamexport_operator.runtime import Runtime
 from streamexport_operator.status import (
     export_status,
@@ -55,10 +54,7 @@ async def reconcile(runtime: Runtime, namespace: str, name: str) -> None:
             return
         job = await kube.get(Job, name, namespace=namespace)
         pods = await job_pods(runtime, job) if job is not None and job_is_finished(job) else []
-        rejection = None
-        if job is None and not is_terminal(export):
-            rejection = _rejection(runtime, export)
-        desired = export_status(export, job, pods, utcnow(), runtime.settings, rejection=rejection)
+        desired = export_status(export, job, pods, utcnow(), runtime.settings)
         if (
             desired["phase"] == CANCELLED
             and job is not None
@@ -79,14 +75,6 @@ async def reconcile(runtime: Runtime, namespace: str, name: str) -> None:
         before, after = phase_of(export), desired["phase"]
         if before != after:
             announce(updated, before, after, logger)
-
-
-def _rejection(runtime: Runtime, export: Body) -> str | None:
-    try:
-        runtime.namer.name_for(export.get("spec") or {})
-    except Rejected as error:
-        return str(error)
-    return None
 
 
 async def job_pods(runtime: Runtime, job: Body) -> list[Body]:
@@ -158,12 +146,15 @@ async def run_admission(
             c for key, c in pending.items() if key not in jobs and key not in runtime.inflight
         ]
         settings = runtime.settings
-        chosen = admit(
-            queued,
-            running,
-            max_running=settings.max_running_exports,
-            max_per_owner=settings.max_running_exports_per_owner,
-        )
+        if settings.kueue_queue_name:
+            chosen = admit_for_kueue(queued)
+        else:
+            chosen = admit(
+                queued,
+                running,
+                max_running=settings.max_running_exports,
+                max_per_owner=settings.max_running_exports_per_owner,
+            )
         metrics.QUEUE_DEPTH.set(len(queued) - len(chosen))
         metrics.RUNNING.set(len(running) + len(chosen))
         for candidate in chosen:
@@ -178,12 +169,9 @@ async def start_export(runtime: Runtime, namespace: str, name: str) -> bool:
         export = await runtime.kube.get(Export, name, namespace=namespace)
         if export is None or is_deleting(export) or is_terminal(export) or cancel_requested(export):
             return False
-        try:
-            file_name = runtime.namer.name_for(export.get("spec") or {})
-        except Rejected:
-            return False  # its reconcile marks it FAILED/InvalidRequest
-        key = object_key(namespace, name, file_name)
-        job = build_job(export, runtime.settings, key)
+        # A spec the catalog rejects gets its Job too: the exporter exits 2 and the Job fails
+        # as InvalidRequest, so the spec is validated by the one program that uses it.
+        job = build_job(export, runtime.settings)
         created = await runtime.kube.create(job, namespace=namespace)
-        logger.info("job %s object_key=%s", "created" if created else "already exists", key)
+        logger.info("job %s", "created" if created else "already exists")
         return True

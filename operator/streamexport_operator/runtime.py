@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
+from streamexport_core.clock import Clock, system_clock
+from streamexport_core.presign import DownloadSigner
 from streamexport_operator import metrics
 from streamexport_operator.exports import Key
 from streamexport_operator.kube import KubeClient
-from streamexport_operator.naming import FileNamer
 from streamexport_operator.presign import make_s3_client
 from streamexport_operator.settings import Settings
 
@@ -31,7 +32,9 @@ class Runtime:
     settings: Settings
     kube: KubeClient
     s3: Any
-    namer: FileNamer
+    signer: DownloadSigner
+    # "Now" for retention (deleting finished exports): a parameter, so a test can move it.
+    clock: Clock = system_clock
     admission_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Jobs created but not yet seen in the Job index: key -> (owner, monotonic time).
     inflight: dict[Key, tuple[str, float]] = field(default_factory=dict)
@@ -60,15 +63,22 @@ class Runtime:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, clock: Clock = system_clock
+) -> AsyncIterator[Runtime]:
     """Clients for the operator's life; the metrics endpoint when a port is set."""
-    namer = FileNamer.load()
     s3 = await asyncio.to_thread(make_s3_client, settings)
+    signer = await asyncio.to_thread(
+        DownloadSigner.create,
+        bucket=settings.s3_bucket,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.aws_region,
+    )
     kube_client = KubeClient.connect(
         settings.kubernetes_api_url, settings.kubernetes_timeout_seconds
     )
     async with kube_client as kube:
-        runtime = Runtime(settings=settings, kube=kube, s3=s3, namer=namer)
+        runtime = Runtime(settings=settings, kube=kube, s3=s3, signer=signer, clock=clock)
         if settings.metrics_port:
             runtime._metrics = metrics.serve(settings.metrics_port)
             log.info("metrics endpoint serving port=%d", settings.metrics_port)

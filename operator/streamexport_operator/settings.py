@@ -9,12 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from streamexport_core.contract import DEFAULT_AWS_REGION
 from streamexport_core.environment import EnvReader, SettingsError, pod_namespace
 
 __all__ = ["MAX_PRESIGN_SECONDS", "Settings", "SettingsError"]
 
 # SigV4 pre-signed URLs live at most 7 days.
 MAX_PRESIGN_SECONDS = 604800
+DAY = 86400.0
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
 _PART_SIZE = re.compile(r"^[0-9]+(B|KiB|MiB|GiB|KB|MB|GB)?$", re.IGNORECASE)
 # A ConfigMap key that is also a plain file name (it becomes a file in the Job's mount).
@@ -48,17 +50,17 @@ class Settings:
     job_memory_limit: str = "512Mi"
     job_cpu_request: str = "250m"
     job_cpu_limit: str = "1"
-    job_tmp_size_limit: str = "2Gi"
+    job_tmp_size_limit: str = "64Mi"  # XLSX streams into the upload: no temporary files
     job_active_deadline_seconds: int = 3600
     job_backoff_limit: int = 2
     job_ttl_seconds_after_finished: int = 86400
     export_part_size: str = "8MiB"
     s3_endpoint_url: str | None = None
-    aws_region: str = "us-east-1"
+    aws_region: str = DEFAULT_AWS_REGION
     max_running_exports: int = 4
     max_running_exports_per_owner: int = 2
     export_expiry_seconds: int = MAX_PRESIGN_SECONDS
-    retention_seconds: float = 30 * 86400.0
+    retention_seconds: float = 30 * DAY
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_security: str = "starttls"
@@ -66,6 +68,11 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str = "streamexport <noreply@localhost>"
     smtp_timeout_seconds: float = 30.0
+    # A Kueue LocalQueue in the Export's namespace: Jobs are created suspended for it and
+    # Kueue admits them; our own admission limits then step aside. None: no Kueue.
+    kueue_queue_name: str | None = None
+    # Connect and read deadline of each S3 call (abort uploads, delete at retention).
+    s3_timeout_seconds: float = 20.0
     email_templates_dir: Path | None = None
     api_public_url: str | None = None
     log_level: str = "INFO"
@@ -81,7 +88,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build the settings from `env` (default `os.environ`); raise `SettingsError` naming the
-        first bad variable."""
+        first bad variable. Each default is the field's own (`cls.<field>`): written once."""
         reader = _Reader(os.environ if env is None else env)
         return cls(
             exporter_image=reader.required("EXPORTER_IMAGE"),
@@ -89,62 +96,83 @@ class Settings:
             namespaces=reader.namespaces("OPERATOR_NAMESPACES"),
             peering=reader.optional("OPERATOR_PEERING"),
             peering_priority=reader.optional_integer("OPERATOR_PEERING_PRIORITY"),
-            liveness_port=reader.integer("OPERATOR_LIVENESS_PORT", 8081, minimum=0),
-            metrics_port=reader.integer("OPERATOR_METRICS_PORT", 9090, minimum=0),
+            liveness_port=reader.integer("OPERATOR_LIVENESS_PORT", cls.liveness_port, minimum=0),
+            metrics_port=reader.integer("OPERATOR_METRICS_PORT", cls.metrics_port, minimum=0),
             kubernetes_api_url=reader.optional("KUBERNETES_API_URL"),
             kubernetes_timeout_seconds=reader.number(
-                "KUBERNETES_TIMEOUT_SECONDS", 10.0, minimum=0.1
+                "KUBERNETES_TIMEOUT_SECONDS", cls.kubernetes_timeout_seconds, minimum=0.1
             ),
             exporter_image_pull_policy=reader.choice(
-                "EXPORTER_IMAGE_PULL_POLICY", "IfNotPresent", ("Always", "IfNotPresent", "Never")
+                "EXPORTER_IMAGE_PULL_POLICY",
+                cls.exporter_image_pull_policy,
+                ("Always", "IfNotPresent", "Never"),
             ),
-            exporter_command=reader.command("EXPORTER_COMMAND", ("python", "-m", "exporter")),
+            exporter_command=reader.command("EXPORTER_COMMAND", cls.exporter_command),
             exporter_service_account=reader.text(
-                "EXPORTER_SERVICE_ACCOUNT", "streamexport-exporter"
+                "EXPORTER_SERVICE_ACCOUNT", cls.exporter_service_account
             ),
             exporter_database_secret=reader.text(
-                "EXPORTER_DATABASE_SECRET", "streamexport-database"
+                "EXPORTER_DATABASE_SECRET", cls.exporter_database_secret
             ),
-            exporter_s3_secret=reader.text("EXPORTER_S3_SECRET", "streamexport-s3"),
-            exporter_run_as_user=reader.integer("EXPORTER_RUN_AS_USER", 10001, minimum=1),
+            exporter_s3_secret=reader.text("EXPORTER_S3_SECRET", cls.exporter_s3_secret),
+            exporter_run_as_user=reader.integer(
+                "EXPORTER_RUN_AS_USER", cls.exporter_run_as_user, minimum=1
+            ),
             exporter_catalog_configmap=reader.optional("EXPORTER_CATALOG_CONFIGMAP"),
-            exporter_catalog_key=reader.configmap_key("EXPORTER_CATALOG_KEY", "catalog.yaml"),
-            job_memory_limit=reader.quantity("JOB_MEMORY_LIMIT", "512Mi"),
-            job_cpu_request=reader.quantity("JOB_CPU_REQUEST", "250m"),
-            job_cpu_limit=reader.quantity("JOB_CPU_LIMIT", "1"),
-            job_tmp_size_limit=reader.quantity("JOB_TMP_SIZE_LIMIT", "2Gi"),
+            exporter_catalog_key=reader.configmap_key(
+                "EXPORTER_CATALOG_KEY", cls.exporter_catalog_key
+            ),
+            job_memory_limit=reader.quantity("JOB_MEMORY_LIMIT", cls.job_memory_limit),
+            job_cpu_request=reader.quantity("JOB_CPU_REQUEST", cls.job_cpu_request),
+            job_cpu_limit=reader.quantity("JOB_CPU_LIMIT", cls.job_cpu_limit),
+            job_tmp_size_limit=reader.quantity("JOB_TMP_SIZE_LIMIT", cls.job_tmp_size_limit),
             job_active_deadline_seconds=reader.integer(
-                "JOB_ACTIVE_DEADLINE_SECONDS", 3600, minimum=1
+                "JOB_ACTIVE_DEADLINE_SECONDS", cls.job_active_deadline_seconds, minimum=1
             ),
-            job_backoff_limit=reader.integer("JOB_BACKOFF_LIMIT", 2, minimum=0),
+            job_backoff_limit=reader.integer(
+                "JOB_BACKOFF_LIMIT", cls.job_backoff_limit, minimum=0
+            ),
             job_ttl_seconds_after_finished=reader.integer(
-                "JOB_TTL_SECONDS_AFTER_FINISHED", 86400, minimum=0
+                "JOB_TTL_SECONDS_AFTER_FINISHED", cls.job_ttl_seconds_after_finished, minimum=0
             ),
-            export_part_size=reader.part_size("EXPORT_PART_SIZE", "8MiB"),
+            export_part_size=reader.part_size("EXPORT_PART_SIZE", cls.export_part_size),
             s3_endpoint_url=reader.optional("S3_ENDPOINT_URL"),
-            aws_region=reader.text("AWS_REGION", "us-east-1"),
-            max_running_exports=reader.integer("MAX_RUNNING_EXPORTS", 4, minimum=1),
+            aws_region=reader.text("AWS_REGION", cls.aws_region),
+            max_running_exports=reader.integer(
+                "MAX_RUNNING_EXPORTS", cls.max_running_exports, minimum=1
+            ),
             max_running_exports_per_owner=reader.integer(
-                "MAX_RUNNING_EXPORTS_PER_OWNER", 2, minimum=1
+                "MAX_RUNNING_EXPORTS_PER_OWNER", cls.max_running_exports_per_owner, minimum=1
             ),
             export_expiry_seconds=reader.integer(
                 "EXPORT_EXPIRY_SECONDS",
-                MAX_PRESIGN_SECONDS,
+                cls.export_expiry_seconds,
                 minimum=1,
                 maximum=MAX_PRESIGN_SECONDS,
             ),
-            retention_seconds=reader.number("EXPORT_RETENTION_DAYS", 30.0, minimum=0.0) * 86400,
+            retention_seconds=reader.number(
+                "EXPORT_RETENTION_DAYS", cls.retention_seconds / DAY, minimum=0.0
+            )
+            * DAY,
             smtp_host=reader.optional("SMTP_HOST"),
-            smtp_port=reader.integer("SMTP_PORT", 587, minimum=1, maximum=65535),
-            smtp_security=reader.choice("SMTP_SECURITY", "starttls", ("none", "starttls", "tls")),
+            smtp_port=reader.integer("SMTP_PORT", cls.smtp_port, minimum=1, maximum=65535),
+            smtp_security=reader.choice(
+                "SMTP_SECURITY", cls.smtp_security, ("none", "starttls", "tls")
+            ),
             smtp_username=reader.optional("SMTP_USERNAME"),
             smtp_password=reader.optional("SMTP_PASSWORD"),
-            smtp_from=reader.text("SMTP_FROM", "streamexport <noreply@localhost>"),
-            smtp_timeout_seconds=reader.number("SMTP_TIMEOUT_SECONDS", 30.0, minimum=0.1),
+            smtp_from=reader.text("SMTP_FROM", cls.smtp_from),
+            smtp_timeout_seconds=reader.number(
+                "SMTP_TIMEOUT_SECONDS", cls.smtp_timeout_seconds, minimum=0.1
+            ),
+            s3_timeout_seconds=reader.number(
+                "S3_TIMEOUT_SECONDS", cls.s3_timeout_seconds, minimum=0.1
+            ),
+            kueue_queue_name=reader.optional("KUEUE_QUEUE_NAME"),
             email_templates_dir=reader.directory("EMAIL_TEMPLATES_DIR"),
             api_public_url=reader.url("API_PUBLIC_URL"),
             log_level=reader.choice(
-                "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
+                "LOG_LEVEL", cls.log_level, ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
             ),
         )
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from streamexport_core.contract import JobEnv
+from streamexport_core.contract import EXIT_OUT_OF_MEMORY
 from streamexport_core.timestamps import format_time, parse_time
 from streamexport_operator.exports import (
     CANCELLED,
@@ -25,7 +26,7 @@ from streamexport_operator.exports import (
     Body,
     cancel_requested,
 )
-from streamexport_operator.jobs import CONTAINER_NAME, EXIT_INVALID_REQUEST, EXIT_OOM_KILLED
+from streamexport_operator.jobs import CONTAINER_NAME, EXIT_INVALID_REQUEST
 from streamexport_operator.settings import Settings
 
 # Status fields this operator writes; `rowsWritten`/`progressPercentage` belong to the
@@ -50,7 +51,10 @@ OWNED_FIELDS = (
 RESULT_FIELDS = ("rowsWritten", "progressPercentage")
 MAX_MESSAGE_LENGTH = 1024
 
-OOM_KILLED = "OOMKilled"
+OOM_KILLED = "OOMKilled"  # the kubelet's word: the kernel's OOM killer ended the container
+OUT_OF_MEMORY = "OutOfMemory"  # the exporter's memory guard stopped it first (exit 3)
+KILLED = "Killed"  # a signal from outside: kill -9, preemption, a node going away
+EVICTED = "Evicted"
 DEADLINE_EXCEEDED = "DeadlineExceeded"
 INVALID_REQUEST = "InvalidRequest"
 BACKOFF_LIMIT_EXCEEDED = "BackoffLimitExceeded"
@@ -63,6 +67,10 @@ class Termination:
     exit_code: int
     reason: str
     message: str
+    # The pod's own `status.reason` (e.g. Evicted) and whether it was a DisruptionTarget.
+    pod_reason: str = ""
+    pod_message: str = ""
+    disrupted: bool = False
 
 
 def export_status(
@@ -71,13 +79,8 @@ def export_status(
     pods: Sequence[Body],
     now: dt.datetime,
     settings: Settings,
-    *,
-    rejection: str | None = None,
 ) -> dict[str, Any]:
-    """The operator-owned status fields (see OWNED_FIELDS) the Export should have now.
-
-    `rejection` is why the catalog refuses the spec (checked only before a Job exists).
-    """
+    """The operator-owned status fields (see OWNED_FIELDS) the Export should have now."""
     current = dict(export.get("status") or {})
     generation = (export.get("metadata") or {}).get("generation")
     if current.get("phase") in TERMINAL_PHASES:
@@ -86,13 +89,6 @@ def export_status(
     if job is None:
         if cancel_requested(export):
             status = _cancelled(now, "The export was cancelled before it started.")
-        elif rejection is not None:
-            status = {
-                "phase": FAILED,
-                "completedAt": format_time(now),
-                "reason": INVALID_REQUEST,
-                "message": _truncate(rejection),
-            }
         else:
             status = {"phase": QUEUED, "message": "Waiting for a free export slot."}
     else:
@@ -124,7 +120,7 @@ def _from_job(
         status["expiresAt"] = format_time(
             completed_at + dt.timedelta(seconds=settings.export_expiry_seconds)
         )
-        status.update(_result(job, pods))
+        status.update(_result(pods))
         return status
     if failed is not None:
         failed_at = parse_time(failed.get("lastTransitionTime")) or now
@@ -135,6 +131,10 @@ def _from_job(
         return status
     if cancel_requested(export):
         status.update(_cancelled(now, "The export was cancelled while it ran."))
+        return status
+    if (job.get("spec") or {}).get("suspend") and not job_status.get("active"):
+        # Kueue has not admitted it yet (or suspended it): it waits, it does not run.
+        status.update(phase=QUEUED, message="Waiting for Kueue to admit the Job.")
         return status
     status["phase"] = PROCESSING
     return status
@@ -149,12 +149,10 @@ def _cancelled(now: dt.datetime, message: str) -> dict[str, Any]:
     }
 
 
-def _result(job: Body, pods: Sequence[Body]) -> dict[str, Any]:
-    """The exporter's result, from the termination message of the pod that succeeded."""
+def _result(pods: Sequence[Body]) -> dict[str, Any]:
+    """The exporter's result, from the termination message of the pod that succeeded: the
+    exporter names the object, so its key is known only from here."""
     result: dict[str, Any] = {}
-    key = job_env(job).get(JobEnv.OBJECT_KEY)
-    if key:
-        result["objectKey"] = key
     succeeded = [t for t in map(termination_of, pods) if t is not None and t.exit_code == 0]
     if not succeeded:
         return result
@@ -193,18 +191,37 @@ def failure_reason(
             f"The export ran longer than its deadline of "
             f"{settings.job_active_deadline_seconds} seconds."
         )
-    if last is not None and (last.reason == OOM_KILLED or last.exit_code == EXIT_OOM_KILLED):
+    if last is not None and last.reason == OOM_KILLED:
         return OOM_KILLED, (
-            f"The exporter ran out of memory (limit {settings.job_memory_limit}); "
-            "it was not retried."
+            f"The exporter was killed for using more memory than its limit "
+            f"({settings.job_memory_limit}) on {len(terminations)} attempt(s)."
+        )
+    if last is not None and last.exit_code == EXIT_OUT_OF_MEMORY:
+        return OUT_OF_MEMORY, last_words or (
+            f"The exporter stopped near its memory limit ({settings.job_memory_limit})."
         )
     if (last is not None and last.exit_code == EXIT_INVALID_REQUEST) or (
         job_reason == "PodFailurePolicy"
     ):
         return INVALID_REQUEST, last_words or str(failed.get("message") or "Invalid request.")
+    if last is not None and (last.pod_reason == EVICTED or last.disrupted):
+        return EVICTED, _truncate(last.pod_message or "The exporter's pod was evicted.")
+    if last is not None and last.exit_code > 128:
+        return KILLED, _killed_message(last.exit_code - 128, len(terminations))
     if job_reason == BACKOFF_LIMIT_EXCEEDED:
         return BACKOFF_LIMIT_EXCEEDED, last_words or str(failed.get("message") or "")
     return job_reason or "Failed", last_words or str(failed.get("message") or "")
+
+
+def _killed_message(signum: int, attempts: int) -> str:
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = "unknown"
+    return (
+        f"The exporter was stopped from outside by signal {signum} ({name}) "
+        f"on {attempts} attempt(s), e.g. a preemption, a node drain or a manual kill."
+    )
 
 
 def exporter_message(raw: str) -> str:
@@ -229,7 +246,12 @@ def _truncate(text: str, *, tail: bool = False) -> str:
 
 def termination_of(pod: Body) -> Termination | None:
     """The exporter container's terminated state in `pod`, if it has ended."""
-    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    pod_status = pod.get("status") or {}
+    statuses = pod_status.get("containerStatuses") or []
+    disrupted = any(
+        c.get("type") == "DisruptionTarget" and c.get("status") == "True"
+        for c in pod_status.get("conditions") or []
+    )
     for container in statuses:
         if container.get("name") != CONTAINER_NAME:
             continue
@@ -239,6 +261,9 @@ def termination_of(pod: Body) -> Termination | None:
                 exit_code=int(terminated.get("exitCode", -1)),
                 reason=str(terminated.get("reason") or ""),
                 message=str(terminated.get("message") or ""),
+                pod_reason=str(pod_status.get("reason") or ""),
+                pod_message=str(pod_status.get("message") or ""),
+                disrupted=disrupted,
             )
     return None
 
@@ -262,14 +287,6 @@ def job_condition(job: Body, kind: str) -> Mapping[str, Any] | None:
 
 def job_is_finished(job: Body) -> bool:
     return job_condition(job, "Complete") is not None or job_condition(job, "Failed") is not None
-
-
-def job_env(job: Body) -> dict[str, str]:
-    containers = job.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or []
-    for container in containers:
-        if container.get("name") == CONTAINER_NAME:
-            return {e["name"]: e["value"] for e in container.get("env") or [] if "value" in e}
-    return {}
 
 
 def conditions_for(

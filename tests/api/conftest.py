@@ -15,11 +15,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from api_support import SECRET, Client, MakeClient
-from psycopg import sql
+from scratchdb import scratch_database
 
 from api.app import create_app
 from api.settings import Settings
@@ -27,6 +26,7 @@ from devstack import demo_data
 from devstack.kubeapi import ThreadedKubeAPI
 from devstack.kubeclient import KubeClient
 from devstack.services import DUMMY_CREDENTIALS, MotoThread, with_database
+from streamexport_core.clock import Clock, system_clock
 
 CRD = Path(__file__).resolve().parents[2] / "crds" / "exports.streamexport.io.yaml"
 ROWS = 1000  # the API tests' transactions: 2024, evenly spread, ~2.7 rows a day
@@ -48,18 +48,10 @@ def aws_credentials() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def api_database_url(postgres_url: str) -> Iterator[str]:
     """One database for every API test, with ROWS transactions: the API only reads it."""
-    name = f"api_tests_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
+    with scratch_database(postgres_url, "api_tests") as name:
         url = with_database(postgres_url, name)
         demo_data.load(url, ROWS)
         yield url
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @pytest.fixture(scope="session")
@@ -100,11 +92,12 @@ def settings(
 
 @pytest.fixture
 async def make_client(settings: Settings) -> AsyncIterator[MakeClient]:
-    """Start the real app (with setting overrides) behind aiohttp's test server."""
+    """Start the real app (with setting overrides, and a clock: default the system's) behind
+    aiohttp's test server."""
     clients: list[Client] = []
 
-    async def make(**overrides: Any) -> Client:
-        app = create_app(dataclasses.replace(settings, **overrides))
+    async def make(clock: Clock = system_clock, **overrides: Any) -> Client:
+        app = create_app(dataclasses.replace(settings, **overrides), clock=clock)
         client: Client = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)

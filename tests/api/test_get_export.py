@@ -8,9 +8,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
-from api_support import EXPORTS, USER_A, Client, create, set_status
+from api_support import EXPORTS, USER_A, Client, MakeClient, create, set_status
 
 from devstack.kubeclient import KubeClient
+from streamexport_core.clock import shifted
 
 
 def iso(moment: dt.datetime) -> str:
@@ -152,6 +153,26 @@ async def test_expired_export_is_410(
         " request a new export instead",
         "error": "Gone",
     }
+
+
+async def test_an_export_is_410_to_a_clock_past_its_expiry(
+    client: Client,
+    make_client: MakeClient,
+    kube: KubeClient,
+    s3_client: Any,
+    bucket: str,
+    namespace: str,
+) -> None:
+    """The expiry path takes "now" as a parameter: the same export, seen 7 days and a minute on."""
+    export_id = await create(client, USER_A)
+    expires = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=7)
+    await complete(kube, s3_client, bucket, namespace, export_id, expires)
+    assert (await get(client, export_id))["status"] == "COMPLETED"
+    later = await make_client(clock=shifted(7 * 86400 + 60))
+    response = await later.get(f"{EXPORTS}/{export_id}", headers=USER_A)
+    assert response.status == 410
+    message = (await response.json())["message"]
+    assert message.startswith(f"Export {export_id} expired at {iso(expires)}")
 
 
 async def test_unknown_export_is_404(client: Client) -> None:

@@ -128,7 +128,7 @@ def test_defaults_match_the_configuration_reference(defaults: Rendered) -> None:
         "JOB_CPU_REQUEST": "250m",
         "JOB_CPU_LIMIT": "1",
     }
-    assert env["JOB_TMP_SIZE_LIMIT"] == "2Gi"
+    assert env["JOB_TMP_SIZE_LIMIT"] == "64Mi"
     assert env["EXPORT_EXPIRY_SECONDS"] == "604800"
     assert env["EXPORT_RETENTION_DAYS"] == "30"
     assert (env["MAX_RUNNING_EXPORTS"], env["MAX_RUNNING_EXPORTS_PER_OWNER"]) == ("4", "2")

@@ -14,7 +14,7 @@ import pytest
 from chart_helpers import KUBE_VERSIONS, NAMESPACE, Obj, Rendered, container_env, pod_templates
 
 from api.settings import Settings as ApiSettings
-from streamexport_operator.jobs import build_job, object_key
+from streamexport_operator.jobs import build_job
 from streamexport_operator.settings import Settings as OperatorSettings
 
 TMP = "/tmp"  # noqa: S108 - the mount path under test, not a file this test writes
@@ -68,8 +68,7 @@ def operator_settings(rendered: Rendered, tmp_path: Path) -> OperatorSettings:
 
 
 def built_job(settings: OperatorSettings) -> Obj:
-    key = object_key(NAMESPACE, EXPORT["metadata"]["name"], "transactions.xlsx")
-    job: Obj = build_job(EXPORT, settings, key)
+    job: Obj = build_job(EXPORT, settings)
     return job
 
 
@@ -126,7 +125,7 @@ def test_export_job_pod_is_hardened(rendered: Rendered, tmp_path: Path) -> None:
     tmp = next(m for m in container["volumeMounts"] if m["mountPath"] == TMP)
     volume = next(v for v in pod["volumes"] if v["name"] == tmp["name"])
     assert volume["emptyDir"]["sizeLimit"] == rendered.values.get("exporter", {}).get(
-        "tmpSizeLimit", "2Gi"
+        "tmpSizeLimit", "64Mi"
     ), label
     # The pod runs as the ServiceAccount the chart created for it.
     assert (

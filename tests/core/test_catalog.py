@@ -39,6 +39,9 @@ def test_default_catalog_has_transactions_with_its_filters() -> None:
     assert resource.scope == ScopeBinding(column="merchant_id", claim="merchantId", type="integer")
     assert resource.filters["status"].values == ("PENDING", "SETTLED", "FAILED", "REFUNDED")
     assert resource.order_by == ("created_at", "id")
+    assert resource.column("amount").scale == 2
+    assert [c.name for c in resource.columns if c.formula_safe] == ["currency", "status"]
+    assert all(c.width for c in resource.columns)
 
 
 def test_catalog_path_comes_from_the_environment(
@@ -94,6 +97,26 @@ def test_invalid_yaml_is_a_clear_error(tmp_path: Path) -> None:
         ),
         ({"orderBy": ["nope"]}, r"orderBy\[0\]: 'nope' is not one of the columns"),
         ({"colour": "blue"}, r"resources\.THINGS: unknown field\(s\) colour"),
+        (
+            {"columns": [{"name": "id", "type": "integer", "scale": 2}]},
+            r"columns\[0\]\.scale: only decimal columns take a scale",
+        ),
+        (
+            {"columns": [{"name": "id", "type": "decimal", "scale": -1}]},
+            r"columns\[0\]\.scale: must be an integer from 0 to 30",
+        ),
+        (
+            {"columns": [{"name": "id", "type": "integer", "width": 0}]},
+            r"columns\[0\]\.width: must be a number of characters from 1 to 255",
+        ),
+        (
+            {"columns": [{"name": "id", "type": "text", "formulaSafe": "yes"}]},
+            r"columns\[0\]\.formulaSafe: must be true or false",
+        ),
+        (
+            {"columns": [{"name": "id", "type": "integer", "formulaSafe": True}]},
+            r"columns\[0\]\.formulaSafe: only text columns",
+        ),
     ],
 )
 def test_bad_entries_name_the_entry_and_field(overrides: dict[str, Any], message: str) -> None:

@@ -23,12 +23,12 @@ def test_dates_become_whole_utc_days() -> None:
     query, params = count_query(TRANSACTIONS, filters)
     assert query.as_string() == (
         'SELECT count(*) FROM "public"."transactions" WHERE "merchant_id" = %(_scope)s'
-        ' AND "created_at" >= %(startDate)s AND "created_at" < %(endDate)s'
+        ' AND "created_at" >= %(startDate)s AND "created_at" < %(endDate)s + interval \'1 day\''
     )
     assert params == {
         "_scope": 7,
         "startDate": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
-        "endDate": dt.datetime(2024, 3, 2, tzinfo=dt.UTC),  # endDate is inclusive
+        "endDate": dt.datetime(2024, 3, 1, tzinfo=dt.UTC),  # inclusive: PostgreSQL adds the day
     }
 
 
@@ -55,6 +55,13 @@ def test_select_aliases_labels_orders_and_neutralises_text() -> None:
     assert text.endswith('ORDER BY "created_at", "id"')
     assert "THEN '''' || \"description\"" in text
     assert "''''" not in select_query(TRANSACTIONS, {}, neutralise=False)[0].as_string()
+
+
+def test_neutralising_tests_the_first_code_point_and_skips_formula_safe_columns() -> None:
+    text = select_query(TRANSACTIONS, {})[0].as_string()
+    assert 'CASE WHEN ascii("customer_email") IN (61, 43, 45, 64, 9, 13)' in text
+    assert '"currency" AS "Currency"' in text and '"status" AS "Status"' in text
+    assert text.count("THEN ''") == 2  # customer_email and description only
 
 
 def test_copy_wraps_the_select() -> None:

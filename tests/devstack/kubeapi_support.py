@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+from polling import eventually
 
 JSON = dict[str, Any]
 EXPORTS = "/apis/streamexport.io/v1/namespaces/default/exports"
@@ -90,9 +91,11 @@ class WatchReader:
 
     async def wait_for(self, predicate: Callable[[list[JSON]], bool], timeout: float = 5) -> None:
         """Poll the collected events until `predicate` holds, failing at the deadline."""
-        async with asyncio.timeout(timeout):
-            while not predicate(self.events):
-                await asyncio.sleep(0.01)
+
+        async def holds() -> bool:
+            return predicate(self.events)
+
+        await eventually(holds, timeout=timeout, interval=0.01)
 
     def names(self, kind: str | None = None) -> list[str]:
         return [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from kopf.testing import KopfRunner
 from kubeapi_support import export
 from kubernetes.client.rest import ApiException
+from polling import eventually_sync
 
 from devstack.kubeapi import ThreadedKubeAPI
 
@@ -79,14 +79,7 @@ def custom(k8s: kubernetes.client.ApiClient) -> kubernetes.client.CustomObjectsA
 
 
 def _until(check: Callable[[], Any], timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.05)
+    return eventually_sync(check, timeout=timeout, interval=0.05)
 
 
 @pytest.mark.usefixtures("operator")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import EXPIRY_SECONDS, MAX_ROWS, ROWS, Client, write_catalog
+from e2e_support import MAX_ROWS, ROWS, Client, write_catalog
 
 from devstack.demo_data import MERCHANTS
 from devstack.stack import Ports, Stack, StackConfig
@@ -28,7 +28,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ports=Ports.random(),
         rows=ROWS,
         operator_env={
-            "EXPORT_EXPIRY_SECONDS": str(EXPIRY_SECONDS),
             "MAX_RUNNING_EXPORTS": "4",
             "MAX_RUNNING_EXPORTS_PER_OWNER": "2",
             "JOB_BACKOFF_LIMIT": "2",

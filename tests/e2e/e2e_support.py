@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -11,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from polling import eventually_sync
 
 from devstack.stack import Stack
 from streamexport_core.catalog import DEFAULT_CATALOG_PATH
 
 ROWS = 60_000  # 2024 spread evenly: ~164 rows a day
 MAX_ROWS = 40_000  # the API's limit for this session, so that "too many rows" is cheap
-EXPIRY_SECONDS = 40  # short, so that one test can watch an export expire
 OPEN_RESOURCE = "OPEN_TRANSACTIONS"  # the stack's catalog: an unscoped copy of TRANSACTIONS
 
 
@@ -33,14 +32,19 @@ def write_catalog(path: Path) -> Path:
 class Client:
     """A user of the API: one bearer token, JSON in and out."""
 
-    def __init__(self, stack: Stack, token: str) -> None:
+    def __init__(self, stack: Stack, token: str, api_url: str | None = None) -> None:
         self.stack = stack
         self.token = token
+        self.api_url = api_url or stack.api_url
+
+    def at(self, api_url: str) -> Client:
+        """The same user, talking to another API process (e.g. `stack.api_ahead`)."""
+        return Client(self.stack, self.token, api_url)
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(  # noqa: S310 - the local API
-            self.stack.api_url + path, data=data, method=method,
+            self.api_url + path, data=data, method=method,
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
         )
         try:
@@ -66,15 +70,13 @@ class Client:
     def wait(
         self, export_id: str, until: Callable[[Any], bool], timeout: float = 120.0
     ) -> Any:
-        deadline = time.monotonic() + timeout
-        body: Any = None
-        while time.monotonic() < deadline:
+        def probe() -> Any:
             self.stack.check()
             status, body = self.get(export_id)
-            if status == 200 and until(body):
-                return body
-            time.sleep(0.25)
-        raise AssertionError(f"export {export_id} did not get there in {timeout}s: {body}")
+            assert status == 200 and until(body), f"export {export_id} is not there yet: {body}"
+            return body
+
+        return eventually_sync(probe, timeout=timeout, interval=0.25)
 
     def wait_final(self, export_id: str, timeout: float = 120.0) -> Any:
         return self.wait(

@@ -121,3 +121,23 @@ def test_help_names_every_flag_and_environment_variable() -> None:
     for option in OPTIONS:
         assert option.flag in text
         assert f"[env: {option.env}]" in text
+
+
+def test_the_exporter_appends_its_file_name_to_the_key_prefix() -> None:
+    settings = parse_settings([], {**REQUIRED, "EXPORT_OBJECT_KEY_PREFIX": "exports/ns/e-1/"})
+    assert settings.key_for("transactions.csv") == "exports/ns/e-1/transactions.csv"
+    # A prefix is a folder, with or without its closing slash.
+    bare = parse_settings(["--object-key-prefix", "exports/ns/e-1"], REQUIRED)
+    assert bare.key_for("t.csv") == "exports/ns/e-1/t.csv"
+
+
+def test_without_a_key_or_prefix_the_object_goes_under_the_export_id() -> None:
+    settings = parse_settings(["--export-id", "e-2"], REQUIRED)
+    assert settings.key_for("t.csv") == "exports/e-2/t.csv"
+    whole = parse_settings(["--object-key", "a/b.csv"], REQUIRED)
+    assert whole.key_for("t.csv") == "a/b.csv"
+
+
+def test_a_whole_key_and_a_prefix_together_are_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match="not both"):
+        parse_settings(["--object-key", "a/b.csv", "--object-key-prefix", "a/"], REQUIRED)

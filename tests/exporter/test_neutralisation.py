@@ -1,4 +1,6 @@
-"""Cells a spreadsheet would run as a formula get a leading `'`, in CSV and in XLSX."""
+"""Cells a spreadsheet would run as a formula: CSV gives them a leading `'`; XLSX keeps the
+text as it is in a string cell with the quotePrefix style (never a formula, even when edited).
+"""
 
 from __future__ import annotations
 
@@ -66,7 +68,7 @@ def test_csv_cells_starting_with_a_formula_trigger_get_a_quote(
     assert by_id[80008][5:7] == ["#N/A", "#DIV/0!"]
 
 
-def test_xlsx_cells_are_neutralised_strings_never_formulas(
+def test_xlsx_cells_keep_their_text_with_the_quote_prefix_style_never_formulas(
     run_exporter: Callable[..., Any], s3_client: Any, bucket: str
 ) -> None:
     body = export(run_exporter, s3_client, bucket, "xlsx")
@@ -83,6 +85,9 @@ def test_xlsx_cells_are_neutralised_strings_never_formulas(
     for ident, text in HOSTILE.items():
         for cell in rows[ident][5:7]:
             assert cell.data_type == "s"
-            assert cell.value == "'" + text
+            assert cell.value == text
+            assert cell.quotePrefix
+    for cell in rows[80008][5:7]:  # error-code look-alikes are plain strings
+        assert cell.data_type == "s" and not cell.quotePrefix
     assert [cell.value for cell in rows[80008][5:7]] == ["#N/A", "#DIV/0!"]
-    assert all(cell.data_type == "s" for cell in rows[80008][5:7])
+    assert not any(cell.quotePrefix for cell in rows[80001][:5])

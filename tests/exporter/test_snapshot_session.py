@@ -9,6 +9,7 @@ import pytest
 
 from devstack import demo_data
 from exporter.source import Snapshot
+from exporter.writers import xlsx_package
 from streamexport_core.catalog import load_catalog
 from streamexport_core.scope import Scope
 
@@ -53,12 +54,17 @@ def test_count_and_copy_see_the_same_snapshot(
     assert snap.copied_rows == 2000 and len(chunks) == 2001  # one chunk per line
 
 
-def test_rows_are_typed_through_a_server_side_cursor(database_url: str) -> None:
+def test_sheet_rows_come_from_the_same_snapshot_one_row_element_per_line(
+    database_url: str, db: psycopg.Connection[Any]
+) -> None:
+    styles = xlsx_package.styles(TRANSACTIONS.columns)
     with snapshot(database_url) as snap:
-        rows = list(snap.rows(TRANSACTIONS, {}))
-        cursors = snap.conn.execute("SELECT count(*) FROM pg_cursors").fetchone()
+        total = snap.count(TRANSACTIONS, {})
+        db.execute("DELETE FROM transactions WHERE id <= 500")  # committed meanwhile
+        lines = [bytes(chunk) for chunk in snap.copy_sheet_rows(TRANSACTIONS, {}, styles.cells)]
 
-    assert len(rows) == 2000
-    ident, created, *_ = rows[0]
-    assert isinstance(ident, int) and created.tzinfo is not None
-    assert cursors == (0,)  # closed once iterated
+    assert total == snap.copied_rows == len(lines) == 2000
+    # A cell names its column only after one that may be missing (NULL, or empty text).
+    assert lines[0].startswith(b'<row r="2"><c><v>1</v></c><c s="3"><v>45292</v></c>')
+    assert b'<c r="E2" t="inlineStr">' in lines[0] and b'<c r="H2"><v>' in lines[0]
+    assert lines[-1].startswith(b'<row r="2001">') and lines[-1].endswith(b"</row>\n")

@@ -1,17 +1,17 @@
-"""XLSX read back with openpyxl (read-only) equals the database, numbers and dates typed."""
+"""The exporter's XLSX, read back from S3 by openpyxl and by calamine, equals the database:
+every cell typed, formatted and with its real text (formula triggers get quotePrefix)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable
 from typing import Any
 
-import openpyxl
+from xlsx_readers import calamine_moment, excel_time, read_calamine, read_openpyxl
 
 from streamexport_core.sql import FORMULA_TRIGGERS
 
-HEADER = (
+HEADER = [
     "ID",
     "Created At",
     "Amount",
@@ -20,80 +20,66 @@ HEADER = (
     "Customer Email",
     "Description",
     "Merchant ID",
-)
+]
 
 
-def neutralised(value: str | None) -> str | None:
-    """NULL and '' are both an empty cell; formula triggers get a leading `'`."""
-    if not value:
-        return None
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+def export_all(run_exporter: Callable[..., Any], s3_client: Any, bucket: str) -> bytes:
+    run = run_exporter(
+        "--resource-type", "TRANSACTIONS", "--format", "xlsx", "--object-key", "all.xlsx"
+    )
+    assert run.returncode == 0, run.stderr
+    body: bytes = s3_client.get_object(Bucket=bucket, Key="all.xlsx")["Body"].read()
+    return body
 
 
-def read_sheet(body: bytes) -> list[tuple[Any, ...]]:
-    workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
-    try:
-        sheet = workbook.active
-        rows = sheet.iter_rows(values_only=True, max_col=len(HEADER))
-        return [tuple(row) for row in rows]
-    finally:
-        workbook.close()
-
-
-def excel_time(value: dt.datetime) -> dt.datetime:
-    """Naive UTC, truncated to milliseconds (Excel's resolution)."""
-    naive = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return naive.replace(microsecond=naive.microsecond // 1000 * 1000)
-
-
-def test_xlsx_equals_the_database_rows_with_types(
+def test_openpyxl_reads_the_database_rows_typed_and_formatted(
     run_exporter: Callable[..., Any],
     s3_client: Any,
     bucket: str,
     fetch_rows: Callable[..., list[tuple[Any, ...]]],
 ) -> None:
-    run = run_exporter(
-        "--resource-type", "TRANSACTIONS", "--format", "xlsx", "--object-key", "all.xlsx"
-    )
+    sheet = read_openpyxl(export_all(run_exporter, s3_client, bucket), len(HEADER))
 
-    assert run.returncode == 0, run.stderr
-    header, *records = read_sheet(
-        s3_client.get_object(Bucket=bucket, Key="all.xlsx")["Body"].read()
-    )
-    assert header == HEADER
+    header, *records = sheet.cells
+    assert [c.value for c in header] == HEADER and all(c.bold for c in header)
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter == "A1:H2001"
+    assert sheet.widths == {"A": 10, "B": 20, "C": 12, "D": 10, "E": 11, "F": 30, "G": 44, "H": 12}
     rows = fetch_rows()
     assert len(records) == len(rows) == 2000
     for record, row in zip(records, rows, strict=True):
         ident, created, amount, currency, status, email, description, merchant = row
-        got_id, got_created, got_amount, *got_text, got_merchant = record
-        assert isinstance(got_id, int) and got_id == ident
-        assert isinstance(got_created, dt.datetime)
-        assert abs(got_created - excel_time(created)) < dt.timedelta(milliseconds=1)
-        assert isinstance(got_amount, int | float) and got_amount == float(amount)
-        assert got_text == [
-            currency,
-            status,
-            neutralised(email),
-            neutralised(description),
-        ]
-        assert got_merchant == merchant
+        c_id, c_created, c_amount, c_currency, c_status, c_email, c_description, c_merchant = record
+        assert c_id.value == ident and c_id.data_type == "n"
+        assert c_created.value == excel_time(created)
+        assert c_created.number_format == "yyyy-mm-dd hh:mm:ss"
+        assert c_amount.value == float(amount) and c_amount.number_format == "0.00"
+        for cell, text in (
+            (c_currency, currency),
+            (c_status, status),
+            (c_email, email),
+            (c_description, description),
+        ):
+            assert cell.value == (text or None)
+            assert cell.quote_prefix == bool(text and text.startswith(FORMULA_TRIGGERS))
+        assert c_merchant.value == merchant
 
 
-def test_xlsx_dates_have_a_date_format_and_header_is_bold_and_frozen(
-    run_exporter: Callable[..., Any], s3_client: Any, bucket: str
+def test_calamine_reads_the_same_rows(
+    run_exporter: Callable[..., Any],
+    s3_client: Any,
+    bucket: str,
+    fetch_rows: Callable[..., list[tuple[Any, ...]]],
 ) -> None:
-    run = run_exporter(
-        "--resource-type", "TRANSACTIONS", "--format", "xlsx", "--object-key", "all.xlsx"
-    )
+    header, *records = read_calamine(export_all(run_exporter, s3_client, bucket))
 
-    assert run.returncode == 0, run.stderr
-    body = s3_client.get_object(Bucket=bucket, Key="all.xlsx")["Body"].read()
-    workbook = openpyxl.load_workbook(io.BytesIO(body))  # full mode: styles and views
-    try:
-        sheet = workbook.active
-        assert sheet.freeze_panes == "A2"
-        assert all(cell.font.bold for cell in sheet[1])
-        created = sheet.cell(row=2, column=2)
-        assert created.is_date and created.number_format == "yyyy-mm-dd hh:mm:ss"
-    finally:
-        workbook.close()
+    assert header == HEADER
+    rows = fetch_rows()
+    assert len(records) == len(rows)
+    for record, row in zip(records, rows, strict=True):
+        ident, created, amount, currency, status, email, description, merchant = row
+        assert record[0] == ident
+        got = calamine_moment(record[1])
+        assert abs(got - excel_time(created)) < dt.timedelta(microseconds=500)
+        assert record[2] == float(amount)
+        assert record[3:7] == [currency, status, email or "", description or ""]
+        assert record[7] == ("" if merchant is None else merchant)

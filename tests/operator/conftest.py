@@ -15,6 +15,7 @@ from opharness import CRD, OperatorThread, SmtpServer
 
 from devstack.kubeapi import ThreadedKubeAPI
 from devstack.services import DUMMY_CREDENTIALS, MotoThread
+from streamexport_core.clock import Clock, system_clock
 from streamexport_operator.kube import KubeClient
 from streamexport_operator.settings import Settings
 
@@ -71,11 +72,12 @@ def settings(
 
 @pytest.fixture
 def start_operator(settings: Settings) -> Iterator[Callable[..., OperatorThread]]:
-    """`start_operator(**overrides)` runs an operator; all are stopped after the test."""
+    """`start_operator(clock=..., **overrides)` runs an operator with those settings (and that
+    clock, default the system's); all are stopped after the test."""
     started: list[OperatorThread] = []
 
-    def start(**overrides: Any) -> OperatorThread:
-        operator = OperatorThread(dataclasses.replace(settings, **overrides)).start()
+    def start(clock: Clock = system_clock, **overrides: Any) -> OperatorThread:
+        operator = OperatorThread(dataclasses.replace(settings, **overrides), clock).start()
         started.append(operator)
         return operator
 

@@ -99,6 +99,13 @@ async def events_for(kube: KubeClient, name: str) -> list[dict[str, Any]]:
     return [e for e in events if (e.get("involvedObject") or {}).get("name") == name]
 
 
+def object_key_of(job: dict[str, Any], file_name: str = "transactions_2024-01-01.csv") -> str:
+    """The key the exporter would write: the Job's key prefix and the file name it chooses."""
+    env = job["spec"]["template"]["spec"]["containers"][0]["env"]
+    prefix = next(e["value"] for e in env if e["name"] == "EXPORT_OBJECT_KEY_PREFIX")
+    return f"{prefix}{file_name}"
+
+
 def result_message(
     name: str,
     rows: int = 1234,

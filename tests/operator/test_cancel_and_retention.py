@@ -15,6 +15,7 @@ from jobsim import (
     eventually,
     list_jobs,
     now_rfc3339,
+    object_key_of,
     result_message,
     wait_events,
     wait_for_job,
@@ -22,7 +23,9 @@ from jobsim import (
 )
 from opharness import OperatorThread, SmtpServer
 
+from streamexport_core.clock import shifted
 from streamexport_operator.kube import Export, Job, KubeClient, Pod
+from streamexport_operator.settings import Settings
 
 Start = Callable[..., OperatorThread]
 CANCEL = "streamexport.io/cancel-requested"
@@ -82,14 +85,15 @@ async def test_cancelling_a_queued_export_means_it_never_starts(
 async def test_retention_deletes_the_object_and_the_export(
     start_operator: Start, kube: KubeClient, s3_client: Any, bucket: str
 ) -> None:
-    start_operator(retention_seconds=1.0)
+    # The default retention (30 days), seen by an operator whose clock runs 31 days ahead.
+    start_operator(clock=shifted(31 * 86400), retention_seconds=Settings.retention_seconds)
     name = (await create_export(kube))["metadata"]["name"]
     job = await wait_for_job(kube, name)
-    env = job["spec"]["template"]["spec"]["containers"][0]["env"]
-    key = next(e["value"] for e in env if e["name"] == "EXPORT_OBJECT_KEY")
+    key = object_key_of(job)
     s3_client.put_object(Bucket=bucket, Key=key, Body=b"id\n1\n")
     await JobController(kube, name).succeed(result_message(name, key=key, bucket=bucket))
-    await wait_phase(kube, name, "COMPLETED")
+    # Due at once (it completed 31 days ago by that clock): the COMPLETED Export may be gone
+    # before a poll sees it; retention only ever deletes finished exports.
 
     async def export_gone() -> bool:
         return await kube.get(Export, name, namespace=NAMESPACE) is None

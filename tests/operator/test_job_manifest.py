@@ -9,7 +9,7 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 
-from streamexport_operator.jobs import build_job, object_key
+from streamexport_operator.jobs import build_job, export_prefix
 from streamexport_operator.settings import Settings
 
 SETTINGS = Settings(
@@ -18,7 +18,7 @@ SETTINGS = Settings(
     s3_endpoint_url="http://minio:9000",
     kubernetes_api_url="http://kubeapi:8080",
 )
-KEY = "exports/team-a/5b0f3d4e-1111-4a4a-9999-000000000001/transactions_2024-01-01.csv"
+PREFIX = "exports/team-a/5b0f3d4e-1111-4a4a-9999-000000000001/"
 
 
 def export_body(**spec: Any) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def export_body(**spec: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def job() -> dict[str, Any]:
-    return build_job(export_body(), SETTINGS, KEY)
+    return build_job(export_body(), SETTINGS)
 
 
 def container_of(job: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +95,7 @@ def test_job_limits_retries_deadline_and_cleanup(job: dict[str, Any]) -> None:
     assert spec["template"]["spec"]["restartPolicy"] == "Never"
 
 
-def test_pod_failure_policy_fails_at_once_on_exit_2_and_oom_and_ignores_disruptions(
+def test_pod_failure_policy_fails_at_once_on_exit_2_and_3_and_ignores_disruptions(
     job: dict[str, Any],
 ) -> None:
     rules = job["spec"]["podFailurePolicy"]["rules"]
@@ -109,7 +109,7 @@ def test_pod_failure_policy_fails_at_once_on_exit_2_and_oom_and_ignores_disrupti
     }
     assert rules[2] == {
         "action": "FailJob",
-        "onExitCodes": {"containerName": "exporter", "operator": "In", "values": [137]},
+        "onExitCodes": {"containerName": "exporter", "operator": "In", "values": [3]},
     }
 
 
@@ -141,7 +141,7 @@ def test_locked_down_pod_and_container(job: dict[str, Any]) -> None:
 
 def test_tmp_is_a_size_limited_empty_dir(job: dict[str, Any]) -> None:
     pod = job["spec"]["template"]["spec"]
-    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}}]
+    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
     assert container_of(job)["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]  # noqa: S108
 
 
@@ -162,9 +162,12 @@ def test_exporter_environment_comes_from_the_spec_and_settings(job: dict[str, An
     assert env["EXPORT_RESOURCE_TYPE"] == "TRANSACTIONS"
     assert env["EXPORT_FORMAT"] == "xlsx"
     assert json.loads(env["EXPORT_FILTERS"]) == {"status": "SETTLED", "startDate": "2024-01-01"}
-    assert env["EXPORT_ESTIMATED_ROWS"] == "4200"
     assert env["S3_BUCKET"] == "exports-bucket"
-    assert env["EXPORT_OBJECT_KEY"] == KEY
+    # Where, not what: the exporter appends the file name it chooses and reports the key.
+    assert env["EXPORT_OBJECT_KEY_PREFIX"] == PREFIX
+    assert "EXPORT_OBJECT_KEY" not in env
+    # The exporter counts in its own snapshot: an earlier estimate would save it nothing.
+    assert "EXPORT_ESTIMATED_ROWS" not in env
     assert env["S3_ENDPOINT_URL"] == "http://minio:9000"
     assert env["AWS_REGION"] == "us-east-1"
     assert env["EXPORT_PART_SIZE"] == "8MiB"
@@ -187,7 +190,7 @@ def test_credentials_only_as_secret_references(job: dict[str, Any]) -> None:
 
 def test_unset_optional_settings_leave_no_empty_variables() -> None:
     bare = Settings(exporter_image="exporter:1", s3_bucket="b")
-    env = env_of(build_job(export_body(), bare, KEY))
+    env = env_of(build_job(export_body(), bare))
     assert "S3_ENDPOINT_URL" not in env
     assert "KUBERNETES_API_URL" not in env
 
@@ -196,7 +199,7 @@ def test_a_catalog_configmap_is_mounted_read_only_and_named_to_the_exporter() ->
     settings = dataclasses.replace(
         SETTINGS, exporter_catalog_configmap="acme-catalog", exporter_catalog_key="exports.yaml"
     )
-    job = build_job(export_body(), settings, KEY)
+    job = build_job(export_body(), settings)
     pod = job["spec"]["template"]["spec"]
     assert {"name": "catalog", "configMap": {"name": "acme-catalog"}} in pod["volumes"]
     assert {
@@ -220,9 +223,15 @@ def test_manifest_is_a_valid_batch_v1_job(job: dict[str, Any]) -> None:
 def test_building_is_pure(job: dict[str, Any]) -> None:
     export = export_body()
     snapshot = json.dumps(export, sort_keys=True)
-    assert build_job(export, SETTINGS, KEY) == job
+    assert build_job(export, SETTINGS) == job
     assert json.dumps(export, sort_keys=True) == snapshot
 
 
-def test_object_key_sits_under_the_lifecycle_prefix() -> None:
-    assert object_key("ns", "id-1", "t.csv") == "exports/ns/id-1/t.csv"
+def test_the_key_prefix_sits_under_the_lifecycle_prefix() -> None:
+    assert export_prefix("ns", "id-1") == "exports/ns/id-1/"
+
+
+def test_a_spec_is_not_validated_by_the_operator() -> None:
+    """The exporter validates it (exit 2: InvalidRequest); the operator needs no catalog."""
+    job = build_job(export_body(resourceType="NO_SUCH_THING"), SETTINGS)
+    assert env_of(job)["EXPORT_RESOURCE_TYPE"] == "NO_SUCH_THING"

@@ -16,6 +16,7 @@ from jobsim import (
     JobController,
     create_export,
     eventually,
+    object_key_of,
     plain_text,
     result_message,
     wait_events,
@@ -40,11 +41,6 @@ async def mail_for(smtp: SmtpServer, name: str) -> EmailMessage:
     return message
 
 
-def env_value(job: dict[str, Any], name: str) -> str:
-    env = job["spec"]["template"]["spec"]["containers"][0]["env"]
-    return str(next(e["value"] for e in env if e["name"] == name))
-
-
 def finished(phase: str) -> float:
     value = REGISTRY.get_sample_value(
         "streamexport_exports_finished_total", {"phase": phase, "reason": ""}
@@ -61,7 +57,7 @@ async def test_running_then_complete_then_mailed_with_a_working_link(
     export = await create_export(kube)
     name = export["metadata"]["name"]
     job = await wait_for_job(kube, name)
-    key = env_value(job, "EXPORT_OBJECT_KEY")
+    key = object_key_of(job)
     s3_client.put_object(Bucket=bucket, Key=key, Body=CONTENT)
 
     controller = JobController(kube, name)
@@ -143,12 +139,15 @@ RETRYABLE_WORDS = json.dumps(
 @pytest.mark.parametrize(
     ("attempts", "exit_code", "container_reason", "words", "reason", "message_part"),
     [
-        ([1], 137, "OOMKilled", "", "OOMKilled", "ran out of memory (limit 512Mi)"),
+        # 137 is retried (a kill from outside exits 137 too); the kubelet's reason names it.
+        ([1, 2, 3], 137, "OOMKilled", "", "OOMKilled", "more memory than its limit (512Mi)"),
+        ([1, 2, 3], 137, "Error", "", "Killed", "signal 9 (SIGKILL)"),
+        ([1], 3, "Error", '{"message": "memory use 470 MiB reached 90%"}', "OutOfMemory", "470"),
         ([1], 143, "DeadlineExceeded", "", "DeadlineExceeded", "deadline of 3600 seconds"),
         ([1], 2, "Error", FAILURE_WORDS, "InvalidRequest", "the limit is 500000"),
         ([1, 2, 3], 1, "Error", RETRYABLE_WORDS, "BackoffLimitExceeded", "connection reset"),
     ],
-    ids=["oom-killed", "deadline", "exit-2", "backoff-limit"],
+    ids=["oom-killed", "killed", "out-of-memory", "deadline", "exit-2", "backoff-limit"],
 )
 async def test_a_failed_job_fails_the_export_with_a_typed_reason(
     start_operator: Start,
@@ -166,7 +165,7 @@ async def test_a_failed_job_fails_the_export_with_a_typed_reason(
     name = export["metadata"]["name"]
     await wait_for_job(kube, name)
     controller = JobController(kube, name)
-    for _ in attempts:  # OOM and exit 2 fail the Job at once: never retried blindly
+    for _ in attempts:  # exit 2 and 3 fail the Job at once: never retried blindly
         await controller.run_pod()
         await controller.end_pod(exit_code, container_reason, words)
 

@@ -28,7 +28,7 @@ def _export(**spec: Any) -> dict[str, Any]:
 
 
 def _plain(export: dict[str, Any]) -> dict[str, str]:
-    return {e["name"]: e["value"] for e in exporter_env(export, SETTINGS, "k") if "value" in e}
+    return {e["name"]: e["value"] for e in exporter_env(export, SETTINGS) if "value" in e}
 
 
 def test_the_recorded_scope_is_passed_as_json() -> None:

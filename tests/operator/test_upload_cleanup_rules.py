@@ -27,7 +27,7 @@ def export(phase: str, **status: Any) -> dict[str, Any]:
         (export("FAILED", jobName="e"), True),
         (export("CANCELLED", jobName="e"), True),
         (export("FAILED", jobName="e", uploadCleanup={"doneAt": "2024-01-01T00:00:00Z"}), False),
-        (export("FAILED", reason="InvalidRequest"), False),  # rejected: never had a Job
+        (export("FAILED", reason="InvalidRequest"), False),  # never had a Job (older operators)
         (export("CANCELLED"), False),  # cancelled while queued
         (export("COMPLETED", jobName="e"), False),
         (export("PROCESSING", jobName="e"), False),

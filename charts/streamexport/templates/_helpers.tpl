@@ -161,6 +161,18 @@ Environment shared by the API and the operator: log level, catalog, S3 bucket an
       key: AWS_SECRET_ACCESS_KEY
       optional: true
 {{- end }}
+{{- with .Values.s3.signingSecret }}
+- name: S3_SIGNING_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: S3_SIGNING_ACCESS_KEY_ID
+- name: S3_SIGNING_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: S3_SIGNING_SECRET_ACCESS_KEY
+{{- end }}
 {{- end }}
 
 {{/*

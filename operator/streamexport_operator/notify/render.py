@@ -17,6 +17,9 @@ OUTCOMES = ("completed", "failed")
 TEMPLATE_FILES = ("subject.txt.j2", "body.txt.j2", "body.html.j2")
 REASON_TEXT = {
     "OOMKilled": "The export needed more memory than it is allowed.",
+    "OutOfMemory": "The export needed more memory than it is allowed.",
+    "Killed": "The export was stopped from outside on every attempt.",
+    "Evicted": "The export's pod was evicted from its node.",
     "DeadlineExceeded": "The export took longer than it is allowed to run.",
     "InvalidRequest": "The request cannot be exported as given.",
     "BackoffLimitExceeded": "The export failed on every attempt.",
@@ -93,14 +96,16 @@ def email_context(
     }
 
 
-def build_message(email: Email, *, sender: str, recipient: str, export_ref: str) -> EmailMessage:
+def build_message(
+    email: Email, *, sender: str, recipient: str, export_ref: str, message_id: str | None = None
+) -> EmailMessage:
     """A multipart/alternative message: plain text first, HTML preferred by capable clients."""
     message = EmailMessage()
     message["Subject"] = email.subject
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="streamexport.io")
+    message["Message-ID"] = message_id or make_msgid(domain="streamexport.io")
     message["X-Streamexport-Export"] = export_ref
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
