@@ -12,7 +12,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from api.auth import User
@@ -35,9 +35,16 @@ from streamexport_core.contract import (
 )
 from streamexport_core.errors import InvalidRequest, UnknownResource
 from streamexport_core.filters import parse_filters
+from streamexport_core.options import (
+    DEFAULT_TIME_ZONE,
+    OPTION_FIELDS,
+    ExportOptions,
+    parse_options,
+    with_columns,
+)
 from streamexport_core.timestamps import format_time, parse_time
 
-BODY_FIELDS = frozenset({"resourceType", "filters", "format"})
+BODY_FIELDS = frozenset({"resourceType", "filters", "format", *OPTION_FIELDS})
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,255}$"  # 1-255 visible ASCII characters, e.g. a UUID
 QUEUED_MESSAGE = "Export queued. You will receive an email with the download link when ready."
 
@@ -51,6 +58,7 @@ class CreateRequest:
     filters: Mapping[str, Any]  # typed values, for the COUNT
     filters_json: Mapping[str, Any]  # the validated JSON values, for the spec
     request_hash: str
+    options: ExportOptions = field(default_factory=ExportOptions)
 
 
 def parse_create_body(catalog: Catalog, body: Any) -> CreateRequest:
@@ -86,6 +94,12 @@ def parse_create_body(catalog: Catalog, body: Any) -> CreateRequest:
             filters = parse_filters(resource, raw_filters)
         except InvalidRequest as exc:
             errors.extend(exc.errors)
+    options = ExportOptions()
+    if resource is not None and isinstance(fmt, str) and fmt.lower() in FORMATS:
+        try:
+            options = parse_options(resource, fmt.lower(), body)
+        except InvalidRequest as exc:
+            errors.extend(exc.errors)
     if errors:
         raise InvalidRequest(errors)
 
@@ -93,8 +107,11 @@ def parse_create_body(catalog: Catalog, body: Any) -> CreateRequest:
     fmt = fmt.lower()
     filters_json = {name: raw_filters[name] for name in filters} if raw_filters else {}
     normalised = {"resourceType": resource.resource_type, "format": fmt, "filters": filters_json}
+    # Only options that differ from the default: a body without them hashes as it always did.
+    normalised.update(options.to_spec())
     return CreateRequest(
-        resource=resource,
+        resource=with_columns(resource, options.columns),
+        options=options,
         format=fmt,
         filters=filters,
         filters_json=filters_json,
@@ -160,6 +177,7 @@ def build_export(
     }
     if request.resource.granted is not None:
         spec["scope"] = request.resource.granted.to_json()
+    spec.update(request.options.to_spec())
     if key_hash is not None:
         labels[IDEMPOTENCY_LABEL] = key_hash[:63]
         spec["idempotencyKey"] = key_hash
@@ -238,6 +256,11 @@ def export_body(
         "format": spec.get("format"),
         "filters": spec.get("filters") or {},
         "scope": spec.get("scope"),
+        # The options, defaults filled in (columns null: every column, catalog order).
+        "columns": spec.get("columns"),
+        "compression": spec.get("compression") or "none",
+        "csvBom": bool(spec.get("csvBom")),
+        "timeZone": spec.get("timeZone") or DEFAULT_TIME_ZONE,
         "progressPercentage": progress,
         "estimatedRowCount": spec.get("estimatedRowCount"),
         "actualRowCount": status.get("actualRowCount"),

@@ -13,6 +13,7 @@ from api.listing import DEFAULT_LIMIT, MAX_LIMIT
 from streamexport_core.catalog import Catalog, Filter, Resource
 from streamexport_core.contract import FORMATS, PHASES
 from streamexport_core.filters import MAX_TEXT_FILTER_LENGTH
+from streamexport_core.options import COMPRESSIONS, DEFAULT_TIME_ZONE, MAX_TIME_ZONE_LENGTH
 
 Schema = dict[str, Any]
 
@@ -69,10 +70,12 @@ def _schemas(catalog: Catalog) -> dict[str, Schema]:
                 "resourceType": {"type": "string", "enum": catalog.resource_types},
                 "format": {
                     "type": "string",
-                    "description": "csv or xlsx, in any letter case; answered lower-case.",
-                    "pattern": r"^([cC][sS][vV]|[xX][lL][sS][xX])$",
+                    "description": f"{', '.join(FORMATS)}, in any letter case; answered"
+                    " lower-case.",
+                    "pattern": _any_case(FORMATS),
                 },
                 "filters": filters,
+                **_option_schemas(resources),
             },
         },
         "ExportAccepted": {
@@ -141,6 +144,50 @@ def _schemas(catalog: Catalog) -> dict[str, Schema]:
     }
 
 
+def _any_case(words: tuple[str, ...]) -> str:
+    """A pattern matching each of `words` in any letter case (`csv` -> `[cC][sS][vV]`)."""
+    spelled = ("".join(f"[{c.lower()}{c.upper()}]" for c in word) for word in words)
+    return "^(" + "|".join(spelled) + ")$"
+
+
+def _option_schemas(resources: list[Resource]) -> dict[str, Schema]:
+    """The request's options (streamexport_core.options); null or absent: the default."""
+    names = list(dict.fromkeys(c.name for r in resources for c in r.columns))
+    return {
+        "columns": {
+            "type": "array",
+            "nullable": True,
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": {"type": "string", "enum": names},
+            "description": "Column names of the resource type, in the file's order (null or"
+            " absent: every column, catalog order). Unknown or repeated names are a 400.",
+        },
+        "compression": {
+            "type": "string",
+            "nullable": True,
+            "enum": list(COMPRESSIONS),
+            "description": "gzip for csv and jsonl (the file gets .gz, Content-Type"
+            " application/gzip); xlsx is compressed anyway. Default none.",
+        },
+        "csvBom": {
+            "type": "boolean",
+            "nullable": True,
+            "description": "Start the CSV with a UTF-8 byte order mark (for Excel); csv only.",
+        },
+        "timeZone": {
+            "type": "string",
+            "nullable": True,
+            "minLength": 1,
+            "maxLength": MAX_TIME_ZONE_LENGTH,
+            "pattern": r"^[A-Za-z][A-Za-z0-9_+/-]*$",
+            "description": f"IANA zone the timestamps are rendered in (default"
+            f" {DEFAULT_TIME_ZONE}); date filters always mean whole UTC days.",
+            "example": "Europe/Berlin",
+        },
+    }
+
+
 _SCOPE: Schema = {
     "type": "object",
     "nullable": True,
@@ -171,6 +218,10 @@ def _export_schema() -> Schema:
             "format",
             "filters",
             "scope",
+            "columns",
+            "compression",
+            "csvBom",
+            "timeZone",
             "progressPercentage",
             "estimatedRowCount",
             "actualRowCount",
@@ -196,6 +247,15 @@ def _export_schema() -> Schema:
             "format": {"type": "string", "enum": list(FORMATS)},
             "filters": {"type": "object"},
             "scope": _SCOPE,
+            "columns": {
+                "type": "array",
+                "nullable": True,
+                "items": {"type": "string"},
+                "description": "The requested columns; null: every column.",
+            },
+            "compression": {"type": "string", "enum": list(COMPRESSIONS)},
+            "csvBom": {"type": "boolean"},
+            "timeZone": {"type": "string"},
             "progressPercentage": {**_NULLABLE_COUNT, "maximum": 100},
             "estimatedRowCount": {"type": "integer", "minimum": 0},
             "actualRowCount": _NULLABLE_COUNT,
@@ -263,7 +323,8 @@ def openapi_document(catalog: Catalog) -> dict[str, Any]:
         "info": {
             "title": "streamexport API",
             "version": "1.0.0",
-            "description": "Export PostgreSQL query results to CSV or XLSX files in S3.",
+            "description": "Export PostgreSQL query results to CSV, XLSX, JSON Lines or"
+            " Parquet files in S3.",
         },
         "security": [{"bearerAuth": []}],
         "paths": {

@@ -1,4 +1,5 @@
-"""`make demo`: one CSV and one XLSX export through the whole system, then a clean shutdown.
+"""`make demo`: one export per format (CSV, XLSX, JSON Lines, Parquet) through the whole system,
+then a clean shutdown.
 
 REST API → Export resource → operator → Job → exporter → S3 → email → download, with the
 same code that runs in a cluster; the cluster's parts are local stand-ins (devstack.stack).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import io
 import json
 import re
@@ -25,9 +27,23 @@ from devstack.mailsink import read_messages
 from devstack.processes import StackError
 from devstack.stack import REPO, Ports, Stack, StackConfig
 
-EXPORTS = (
-    ("csv", {"startDate": "2024-01-01", "endDate": "2024-12-31"}),
-    ("xlsx", {"startDate": "2024-06-01", "endDate": "2024-06-30", "status": "SETTLED"}),
+# (format, resource type, filters, request options): one export per format, each showing an
+# option, and the second resource (INVOICES) as Parquet.
+EXPORTS: tuple[tuple[str, str, dict[str, Any], dict[str, Any]], ...] = (
+    ("csv", "TRANSACTIONS", {"startDate": "2024-01-01", "endDate": "2024-12-31"}, {"csvBom": True}),
+    (
+        "xlsx",
+        "TRANSACTIONS",
+        {"startDate": "2024-06-01", "endDate": "2024-06-30", "status": "SETTLED"},
+        {"timeZone": "Europe/Berlin"},
+    ),
+    (
+        "jsonl",
+        "TRANSACTIONS",
+        {"startDate": "2024-03-01", "endDate": "2024-03-31"},
+        {"compression": "gzip", "columns": ["id", "created_at", "amount", "status"]},
+    ),
+    ("parquet", "INVOICES", {"issuedFrom": "2024-01-01", "issuedTo": "2024-06-30"}, {}),
 )
 FINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 
@@ -65,7 +81,7 @@ def poll(stack: Stack, token: str, ids: dict[str, str], timeout: float) -> dict[
             latest[fmt] = body
             phase = body.get("status", "?") if isinstance(body, dict) else f"HTTP {status}"
             percent = (body or {}).get("progressPercentage") or 0
-            parts.append(f"{fmt:4} {bar(percent / 100)} {percent:3d}% {phase:<10}")
+            parts.append(f"{fmt} {bar(percent / 100, 10)} {percent:3d}% {phase:<10}")
         line = "  ".join(parts)
         if sys.stdout.isatty():
             print("\r" + line, end="", flush=True)
@@ -89,6 +105,17 @@ def cell(value: Any, width: int = 28) -> str:
 
 def count_rows(data: bytes, fmt: str) -> tuple[int, list[list[Any]]]:
     """Data rows (header excluded) and the first three rows of a downloaded file."""
+    if data[:2] == b"\x1f\x8b":  # compression: gzip
+        data = gzip.decompress(data)
+    if fmt == "jsonl":
+        objects = [json.loads(line) for line in data.splitlines()]
+        return len(objects), [list(objects[0])] + [list(o.values()) for o in objects[:2]]
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(io.BytesIO(data))
+        first = table.slice(0, 2).to_pylist()
+        return table.num_rows, [table.column_names] + [list(r.values()) for r in first]
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
         return len(rows) - 1, rows[:3]
@@ -116,8 +143,9 @@ def run(rows: int, timeout: float) -> int:
         token = stack.token("demo-user", "demo.user@example.com", claims={"merchantId": 1})
         print(f"\nAPI {stack.api_url}, Kubernetes API stand-in {stack.kube_url}\n")
         ids: dict[str, str] = {}
-        for fmt, filters in EXPORTS:
-            body = {"resourceType": "TRANSACTIONS", "format": fmt.upper(), "filters": filters}
+        for fmt, resource_type, filters, options in EXPORTS:
+            body = {"resourceType": resource_type, "format": fmt.upper(), "filters": filters}
+            body.update(options)
             print(f"POST /api/v1/exports {json.dumps(body)}")
             status, answer = call("POST", f"{stack.api_url}/api/v1/exports", token, body)
             print(f"  → {status} {json.dumps(answer)}")

@@ -29,6 +29,8 @@ from collections.abc import Sequence
 import psycopg
 from psycopg import sql
 
+from devstack import demo_invoices
+
 TABLE = "transactions"
 YEAR_START = "2024-01-01 00:00:00+00"
 YEAR_MICROSECONDS = 366 * 86_400 * 1_000_000  # 2024 is a leap year
@@ -204,6 +206,8 @@ def load(database_url: str, rows: int, *, drop: bool = False) -> int:
                 conn.execute(insert_statement(rows))
         _create_indexes(conn)
         conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(TABLE)))
+        # The catalog's second resource, one invoice per ten transactions.
+        demo_invoices.load(conn, rows, drop=drop)
         return _row_count(conn)
 
 

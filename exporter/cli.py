@@ -63,7 +63,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "--format",
         JobEnv.FORMAT,
-        f"output format: {' or '.join(FORMATS)}",
+        f"output format: {', '.join(FORMATS)}",
         "csv",
         metavar="FORMAT",
     ),
@@ -127,15 +127,28 @@ OPTIONS: tuple[Option, ...] = (
         metavar="SIZE",
     ),
     Option(
+        "--columns",
+        JobEnv.COLUMNS,
+        "column names, comma-separated, in the file's order (default: every column)",
+        metavar="NAMES",
+    ),
+    Option(
+        "--time-zone",
+        JobEnv.TIME_ZONE,
+        "IANA zone the timestamps are rendered in; date filters stay UTC days",
+        "UTC",
+        metavar="ZONE",
+    ),
+    Option(
         "--gzip",
-        "EXPORT_GZIP",
-        "gzip the CSV (the file becomes <name>.csv.gz); ignored for XLSX",
+        JobEnv.GZIP,
+        "gzip the CSV or JSON Lines (the file gets .gz); ignored for XLSX",
         "false",
         boolean=True,
     ),
     Option(
         "--bom",
-        "EXPORT_CSV_BOM",
+        JobEnv.CSV_BOM,
         "start the CSV with a UTF-8 byte order mark (for Excel); ignored for XLSX",
         "false",
         boolean=True,
@@ -204,10 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m exporter",
         description=(
-            "Stream one export from PostgreSQL to S3 as CSV or XLSX. Every flag can also be "
-            "given as the environment variable shown; the flag wins. Prints one JSON line "
-            "with the result. Exit codes: 0 done; 2 the request can never succeed (do not "
-            "retry); 1 may succeed on retry; 143/130 terminated by SIGTERM/SIGINT."
+            "Stream one export from PostgreSQL to S3 as CSV, XLSX, JSON Lines or Parquet."
+            " Every flag can also be given as the environment variable shown; the flag wins."
+            " Prints one JSON line with the result. Exit codes: 0 done; 2 the request can"
+            " never succeed (do not retry); 1 may succeed on retry; 143/130 terminated by"
+            " SIGTERM/SIGINT."
         ),
     )
     for option in OPTIONS:
@@ -279,7 +293,16 @@ def parse_settings(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Se
         progress_interval=number("progress_interval"),
         log_level=_log_level(raw["log_level"]),
         scope=_parse_scope(raw["scope"]),
+        columns=_parse_columns(raw["columns"]),
+        time_zone=raw["time_zone"].strip() or "UTC",
     )
+
+
+def _parse_columns(text: str | None) -> tuple[str, ...] | None:
+    """`id,amount` -> ("id", "amount"); the Plan checks the names against the catalog."""
+    if text is None or not text.strip():
+        return None
+    return tuple(name.strip() for name in text.split(","))
 
 
 def _parse_filters(text: str) -> dict[str, Any]:

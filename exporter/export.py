@@ -7,7 +7,7 @@ checked first; the XLSX row limit is checked by COUNT before any upload starts.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from exporter.errors import ExportError, SheetTooLarge
@@ -19,6 +19,7 @@ from exporter.source import Snapshot
 from exporter.upload import ObjectTarget, ObjectWriter, S3Client, UploadOutcome, make_s3_client
 from exporter.writers import XLSX_MAX_ROWS, CsvBlockWriter, write_xlsx, xlsx_package
 from streamexport_core import filters as request_filters
+from streamexport_core import options
 from streamexport_core.catalog import Resource, load_catalog
 from streamexport_core.errors import InvalidRequest
 
@@ -26,6 +27,9 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "csv.gz": "application/gzip",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "jsonl": "application/jsonl; charset=utf-8",
+    "jsonl.gz": "application/gzip",
+    "parquet": "application/vnd.apache.parquet",
 }
 
 log = get_logger("exporter")
@@ -47,7 +51,12 @@ class Plan:
         )
         if violations := request_filters.scope_violations(self.resource, self.filters):
             raise InvalidRequest(violations)
-        self.gzip = settings.gzip and settings.format == "csv"
+        # The requested columns (checked against the catalog) and the zone for timestamps.
+        if settings.columns is not None:
+            names = options.parse_columns(self.resource, list(settings.columns))
+            self.resource = options.with_columns(self.resource, names)
+        self.time_zone = options.parse_time_zone(settings.time_zone)
+        self.gzip = settings.gzip and settings.format in options.COMPRESSIBLE_FORMATS
         self.bom = settings.bom and settings.format == "csv"
         self.file_name = request_filters.file_name(
             self.resource, self.filters, settings.format, gzip=self.gzip
@@ -55,7 +64,7 @@ class Plan:
         # The exporter names the object (the operator passes only a prefix) and reports the
         # key in its result.
         self.object_key = settings.key_for(self.file_name)
-        self.content_type = CONTENT_TYPES["csv.gz" if self.gzip else settings.format]
+        self.content_type = CONTENT_TYPES[settings.format + (".gz" if self.gzip else "")]
 
     def target(self, rows: int) -> ObjectTarget:
         return ObjectTarget(
@@ -78,8 +87,8 @@ def run(
 ) -> ExportResult:
     started = time.monotonic()
     plan = Plan(settings)
-    if settings.format == "xlsx" and (settings.gzip or settings.bom):
-        log.warning("option_ignored", reason="gzip and bom apply to CSV only")
+    if settings.format != "csv" and (settings.bom or (settings.gzip and not plan.gzip)):
+        log.warning("option_ignored", reason="bom applies to CSV only, gzip to CSV and JSONL")
     factory = client_factory or (
         lambda: make_s3_client(settings.s3_endpoint_url, settings.s3_region)
     )
@@ -96,6 +105,8 @@ def run(
         key=plan.object_key,
         gzip=plan.gzip,
         bom=plan.bom,
+        columns=",".join(c.name for c in plan.resource.columns),
+        time_zone=plan.time_zone,
         part_size=settings.part_size,
     )
     snapshot = Snapshot(
@@ -103,8 +114,11 @@ def run(
         application_name=f"streamexport:{settings.export_id}",
         statement_timeout=settings.statement_timeout,
         connect_timeout=settings.connect_timeout,
+        time_zone=plan.time_zone,
     )
-    export = _export_csv if settings.format == "csv" else _export_xlsx
+    export = {"csv": _export_csv, "jsonl": _export_jsonl, "parquet": _export_parquet}.get(
+        settings.format, _export_xlsx
+    )
     rows, outcome = export(plan, snapshot, reporter, factory)
     result = ExportResult(
         export_id=settings.export_id,
@@ -134,8 +148,61 @@ def _export_csv(
     reporter: ProgressReporter,
     factory: Callable[[], S3Client],
 ) -> tuple[int, UploadOutcome]:
-    settings = plan.settings
     writer = CsvBlockWriter(bom=plan.bom, gzip=plan.gzip)
+    return _export_copy(plan, snapshot, reporter, factory, writer, snapshot.copy_csv)
+
+
+def _export_jsonl(
+    plan: Plan,
+    snapshot: Snapshot,
+    reporter: ProgressReporter,
+    factory: Callable[[], S3Client],
+) -> tuple[int, UploadOutcome]:
+    """Like CSV: PostgreSQL renders every line, blocks are (optionally) gzipped and uploaded."""
+    writer = CsvBlockWriter(gzip=plan.gzip, header=False)
+    return _export_copy(plan, snapshot, reporter, factory, writer, snapshot.copy_jsonl)
+
+
+def _export_parquet(
+    plan: Plan,
+    snapshot: Snapshot,
+    reporter: ProgressReporter,
+    factory: Callable[[], S3Client],
+) -> tuple[int, UploadOutcome]:
+    """Typed rows in bounded batches, one row group each, written straight into the upload."""
+    from exporter.writers import parquet
+
+    settings = plan.settings
+    with snapshot:
+        total = snapshot.count(plan.resource, plan.filters)
+        log.info("rows_counted", total=total)
+        progress = Throttled(reporter, total, settings.progress_interval)
+        scales, batches = snapshot.row_batches(plan.resource, plan.filters, parquet.ROW_GROUP_ROWS)
+        schema = parquet.arrow_schema(plan.resource.columns, scales, plan.time_zone)
+        with ObjectWriter(
+            factory,
+            plan.target(total),
+            part_size=settings.part_size,
+            abort_timeout=settings.abort_timeout,
+        ) as upload:
+            rows = parquet.write_parquet(upload.write, schema, batches, on_rows=progress.update)
+            if rows != total:  # impossible in one snapshot
+                raise ExportError(f"the cursor gave {rows} rows but COUNT said {total}")
+            outcome = upload.finish()
+    progress.finish(rows)
+    return rows, outcome
+
+
+def _export_copy(
+    plan: Plan,
+    snapshot: Snapshot,
+    reporter: ProgressReporter,
+    factory: Callable[[], S3Client],
+    writer: CsvBlockWriter,
+    copy: Callable[[Resource, dict[str, Any]], Iterator[memoryview]],
+) -> tuple[int, UploadOutcome]:
+    """A file that PostgreSQL's COPY writes line by line: COUNT, stream, check the count."""
+    settings = plan.settings
     with snapshot:
         total = snapshot.count(plan.resource, plan.filters)
         log.info("rows_counted", total=total)
@@ -146,7 +213,7 @@ def _export_csv(
             part_size=settings.part_size,
             abort_timeout=settings.abort_timeout,
         ) as upload:
-            for block in writer.blocks(snapshot.copy_csv(plan.resource, plan.filters)):
+            for block in writer.blocks(copy(plan.resource, plan.filters)):
                 upload.write(block)
                 progress.update(writer.rows)
             rows = snapshot.copied_rows

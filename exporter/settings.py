@@ -73,6 +73,10 @@ class Settings:
     # The Export's spec.scope (parsed JSON), checked against the catalog by the Plan; None
     # only for a resource the catalog leaves open.
     scope: Mapping[str, Any] | None = None
+    # The request's options: the columns in the file's order (None: all) and the IANA zone
+    # timestamps are rendered in; checked against the catalog by the Plan.
+    columns: tuple[str, ...] | None = None
+    time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:

@@ -8,7 +8,8 @@ comes out of `COPY` as one line, `<row r="2"><c><v>1</v></c>...</row>` plus a ne
 - integer: a number; beyond Excel's 15 significant digits an inline string (never rounded)
 - decimal: a number with the column's number format (its catalog `scale`); NaN, Infinity
   (no number form) an inline string, as are infinite timestamps
-- timestamp: an Excel serial number (days since 1899-12-30, UTC, truncated to milliseconds)
+- timestamp: an Excel serial number (days since 1899-12-30, truncated to milliseconds) of
+  the wall time in the session's TimeZone (the request's timeZone, default UTC)
   with a datetime format; date: whole days with a date format
 - boolean: `t="b"`, 1 or 0
 - text: an inline string, XML-escaped; characters XML cannot carry become U+FFFD; a value
@@ -152,9 +153,11 @@ def _cell(
         )
     if column.type == "timestamp":
         # date_trunc first: the float8 epoch of an already whole millisecond cannot round
-        # down to the millisecond before it. Infinite timestamps become text cells.
+        # down to the millisecond before it. Infinite timestamps become text cells. The cast
+        # to timestamp is the wall time in the session's TimeZone (the requested zone).
         serial = sql.SQL(
-            "(date_part('epoch', date_trunc('milliseconds', {v})) / {day} + {offset})::text"
+            "(date_part('epoch', date_trunc('milliseconds', {v}::timestamp)) / {day} + {offset})"
+            "::text"
         ).format(v=v, day=sql.Literal(SECONDS_PER_DAY), offset=sql.Literal(EXCEL_EPOCH_OFFSET))
         return sql.SQL("CASE WHEN isfinite({v}) THEN {number} ELSE {text} END").format(
             v=v,

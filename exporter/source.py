@@ -17,11 +17,12 @@ from typing import Any, Self
 import psycopg
 from psycopg import IsolationLevel, pq, sql
 
-from exporter import sheet_sql
+from exporter import jsonl_sql, sheet_sql
 from exporter.sheet_sql import CellStyles
 from streamexport_core import sql as query
 from streamexport_core.catalog import Resource
 
+BATCH_CURSOR_NAME = "streamexport_batches"
 _POLL_MS = 1000  # wake up now and then while waiting for rows (signals, cancellation)
 
 
@@ -35,8 +36,12 @@ class Snapshot:
         application_name: str,
         statement_timeout: float,
         connect_timeout: int,
+        time_zone: str = "UTC",
     ) -> None:
         self._url = database_url
+        # Timestamps are rendered in this zone by COPY (CSV, JSON Lines). Date filters are
+        # bound as UTC instants, so they mean whole UTC days whatever the zone.
+        self._time_zone = time_zone
         self._application_name = application_name[:63]
         self._statement_timeout_ms = int(statement_timeout * 1000)
         self._connect_timeout = connect_timeout
@@ -57,12 +62,12 @@ class Snapshot:
         # READ ONLY. set_config(..., true) is SET LOCAL, with the values bound as parameters.
         conn.execute(
             "SELECT set_config('statement_timeout', %s, true),"
-            " set_config('TimeZone', 'UTC', true),"
+            " set_config('TimeZone', %s, true),"
             " set_config('DateStyle', 'ISO, YMD', true),"
             " set_config('IntervalStyle', 'iso_8601', true),"
             # The shortest text that reads back as the same float8 (XLSX serial dates).
             " set_config('extra_float_digits', '1', true)",
-            (str(self._statement_timeout_ms),),
+            (str(self._statement_timeout_ms), self._time_zone),
         )
         return self
 
@@ -91,9 +96,30 @@ class Snapshot:
         row = self.conn.execute(statement, params).fetchone()
         return int(row[0]) if row else 0
 
+    def row_batches(
+        self, resource: Resource, filters: Mapping[str, Any], size: int
+    ) -> tuple[list[int | None], Iterator[list[tuple[Any, ...]]]]:
+        """Typed rows (unneutralised) through a server-side cursor, `size` at a time, and
+        each column's declared numeric scale (None when the type declares none)."""
+        statement, params = query.select_query(resource, filters, neutralise=False)
+        cursor = self.conn.cursor(name=BATCH_CURSOR_NAME)
+        cursor.execute(statement, params)
+        scales = [column.scale for column in cursor.description or []]
+
+        def batches() -> Iterator[list[tuple[Any, ...]]]:
+            with cursor:
+                while batch := cursor.fetchmany(size):
+                    yield batch
+
+        return scales, batches()
+
     def copy_csv(self, resource: Resource, filters: Mapping[str, Any]) -> Iterator[memoryview]:
         """The CSV of `COPY (SELECT ...) TO STDOUT (FORMAT csv, HEADER)`, one chunk per line."""
         return self.copy_out(*query.copy_query(resource, filters))
+
+    def copy_jsonl(self, resource: Resource, filters: Mapping[str, Any]) -> Iterator[memoryview]:
+        """One JSON object per line, rendered by PostgreSQL (`exporter.jsonl_sql`)."""
+        return self.copy_out(*jsonl_sql.jsonl_copy(resource, filters))
 
     def copy_sheet_rows(
         self, resource: Resource, filters: Mapping[str, Any], styles: CellStyles

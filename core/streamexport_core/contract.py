@@ -33,7 +33,7 @@ PHASES: Final = (QUEUED, PROCESSING, COMPLETED, FAILED, CANCELLED)
 TERMINAL_PHASES: Final = frozenset({COMPLETED, FAILED, CANCELLED})
 
 # Export.spec.format
-Format = Literal["csv", "xlsx"]
+Format = Literal["csv", "xlsx", "jsonl", "parquet"]
 FORMATS: Final[tuple[Format, ...]] = get_args(Format)
 
 # The exporter's exit codes: 0 done; 2 a request that can never succeed (no retry); 1 may
@@ -59,6 +59,11 @@ class JobEnv:
     FORMAT: Final = "EXPORT_FORMAT"
     FILTERS: Final = "EXPORT_FILTERS"  # a JSON object
     SCOPE: Final = "EXPORT_SCOPE"  # spec.scope as JSON; required for a scoped resource
+    # The request's options (spec.columns, compression, csvBom, timeZone); absent: default.
+    COLUMNS: Final = "EXPORT_COLUMNS"  # column names, comma-separated, in the file's order
+    GZIP: Final = "EXPORT_GZIP"  # "true" for spec.compression gzip (CSV and JSON Lines)
+    CSV_BOM: Final = "EXPORT_CSV_BOM"  # "true": the CSV starts with a UTF-8 BOM
+    TIME_ZONE: Final = "EXPORT_TIME_ZONE"  # IANA zone the timestamps are rendered in
     BUCKET: Final = "S3_BUCKET"
     # Where the export's object goes: the exporter appends the file name it chooses. The
     # operator passes only this prefix; the exporter reports the full key in its result.

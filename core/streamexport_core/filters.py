@@ -94,7 +94,7 @@ def file_name(
             cleaned = _FILE_PART.sub("-", text).strip("-")[:40]
             if cleaned:
                 parts.append(cleaned)
-    extension = fmt + (".gz" if gzip and fmt == "csv" else "")
+    extension = fmt + (".gz" if gzip and fmt in ("csv", "jsonl") else "")
     return "_".join(parts) + "." + extension
 
 

@@ -17,6 +17,7 @@ from streamexport_operator.exports import (
     as_body,
     owner_of,
 )
+from streamexport_operator.job_options import option_env
 from streamexport_operator.settings import Settings
 
 CONTAINER_NAME = "exporter"
@@ -85,6 +86,7 @@ def exporter_env(export: Body, settings: Settings) -> list[dict[str, Any]]:
         # glibc reserves 64 MiB of address space per thread arena; keep it small under a cap.
         "MALLOC_ARENA_MAX": "2",
     }
+    plain.update(option_env(spec))
     env: list[dict[str, Any]] = [
         {"name": name, "value": value} for name, value in plain.items() if value is not None
     ]

@@ -25,8 +25,10 @@ async def test_unknown_field(client: Client) -> None:
 
 
 async def test_unknown_resource_type(client: Client) -> None:
-    messages = await post_400(client, {**VALID_BODY, "resourceType": "INVOICES"})
-    assert messages == ["resourceType must be one of the following values: TRANSACTIONS"]
+    messages = await post_400(client, {**VALID_BODY, "resourceType": "PAYOUTS"})
+    assert messages == [
+        "resourceType must be one of the following values: INVOICES, TRANSACTIONS"
+    ]
 
 
 async def test_missing_resource_type(client: Client) -> None:
@@ -55,7 +57,7 @@ async def test_reversed_dates(client: Client) -> None:
 
 async def test_bad_format(client: Client) -> None:
     messages = await post_400(client, {**VALID_BODY, "format": "pdf"})
-    assert messages == ["format must be one of the following values: csv, xlsx"]
+    assert messages == ["format must be one of the following values: csv, xlsx, jsonl, parquet"]
 
 
 async def test_bad_enum_filter_value(client: Client) -> None:
@@ -70,7 +72,7 @@ async def test_every_problem_is_listed(client: Client) -> None:
     messages = await post_400(client, body)
     assert messages == [
         "property y should not exist",
-        "format must be one of the following values: csv, xlsx",
+        "format must be one of the following values: csv, xlsx, jsonl, parquet",
         "filters.x is not a filter of TRANSACTIONS"
         " (allowed: endDate, merchantId, startDate, status)",
     ]

@@ -56,7 +56,9 @@ def test_catalog_path_comes_from_the_environment(
 def test_unknown_resource_type_lists_the_known_ones() -> None:
     with pytest.raises(UnknownResource) as info:
         load_catalog().get("NOPE")
-    assert info.value.errors == ["resourceType must be one of the following values: TRANSACTIONS"]
+    assert info.value.errors == [
+        "resourceType must be one of the following values: INVOICES, TRANSACTIONS"
+    ]
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:

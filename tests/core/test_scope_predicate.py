@@ -54,7 +54,7 @@ def _scoped_resources() -> Iterator[Resource]:
 
 
 def test_the_packaged_catalogs_scope_transactions() -> None:
-    assert {r.resource_type for r in _scoped_resources()} == {"TRANSACTIONS"}
+    assert {r.resource_type for r in _scoped_resources()} == {"INVOICES", "TRANSACTIONS"}
     assert {"count_query", "select_query", "copy_query"} <= {b.__name__ for b in BUILDERS}
 
 

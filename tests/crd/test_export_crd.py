@@ -9,6 +9,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from streamexport_core.contract import FORMATS
+from streamexport_core.options import COMPRESSIONS
+
 CRD_PATH = Path(__file__).resolve().parents[2] / "crds" / "exports.streamexport.io.yaml"
 
 
@@ -42,7 +45,8 @@ def test_spec_is_immutable_and_enums_are_closed(crd: dict[str, Any]) -> None:
     spec = schema["properties"]["spec"]
     assert "self == oldSelf" in [rule["rule"] for rule in spec["x-kubernetes-validations"]]
     assert set(spec["required"]) >= {"resourceType", "format", "filters", "requestedBy"}
-    assert spec["properties"]["format"]["enum"] == ["csv", "xlsx"]
+    assert spec["properties"]["format"]["enum"] == list(FORMATS)
+    assert spec["properties"]["compression"]["enum"] == list(COMPRESSIONS)
     assert spec["properties"]["estimatedRowCount"]["maximum"] == 500_000
     phase = schema["properties"]["status"]["properties"]["phase"]
     assert phase["enum"] == ["QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED"]

@@ -12,8 +12,8 @@ import pytest
 
 CASES = {
     "unknown resource": (
-        ["--resource-type", "INVOICES"],
-        "resourceType must be one of the following values: TRANSACTIONS",
+        ["--resource-type", "PAYOUTS"],
+        "resourceType must be one of the following values: INVOICES, TRANSACTIONS",
     ),
     "unknown filter": (
         ["--resource-type", "TRANSACTIONS", "--filters", '{"colour": "red"}'],
@@ -38,7 +38,7 @@ CASES = {
     ),
     "unknown format": (
         ["--resource-type", "TRANSACTIONS", "--format", "pdf"],
-        "format must be one of csv, xlsx, not 'pdf'",
+        "format must be one of csv, xlsx, jsonl, parquet, not 'pdf'",
     ),
     "filters not JSON": (
         ["--resource-type", "TRANSACTIONS", "--filters", "{startDate: 2024}"],
@@ -80,7 +80,7 @@ def test_failure_is_written_to_the_termination_message(
 
     run = run_exporter(
         "--resource-type",
-        "INVOICES",
+        "PAYOUTS",
         env={"EXPORT_NAME": "bad-2", "TERMINATION_MESSAGE_PATH": str(message)},
     )
 
@@ -90,7 +90,7 @@ def test_failure_is_written_to_the_termination_message(
         "exportId": "bad-2",
         "exitCode": 2,
         "reason": "InvalidRequest",
-        "message": "resourceType must be one of the following values: TRANSACTIONS",
+        "message": "resourceType must be one of the following values: INVOICES, TRANSACTIONS",
     }
 
 
