@@ -43,9 +43,15 @@ def where_clause(
             params[name] = _utc_midnight(value)
             conditions.append(sql.SQL("{} >= {}").format(column, placeholder))
         elif spec.operator == "dateTo":
-            # The day after is added by PostgreSQL: in Python it overflows on 9999-12-31.
-            params[name] = _utc_midnight(value)
-            conditions.append(sql.SQL("{} < {} + interval '1 day'").format(column, placeholder))
+            # The next UTC midnight, computed by PostgreSQL (in Python the day after 9999-12-31
+            # overflows) on the date itself: `timestamptz + interval '1 day'` would follow the
+            # session's TimeZone (the `timeZone` option) and be 23 or 25 hours on DST days.
+            params[name] = value
+            conditions.append(
+                sql.SQL("{} < ({}::date + 1)::timestamp AT TIME ZONE 'UTC'").format(
+                    column, placeholder
+                )
+            )
         else:
             params[name] = value
             conditions.append(sql.SQL("{} = {}").format(column, placeholder))

@@ -23,12 +23,13 @@ def test_dates_become_whole_utc_days() -> None:
     query, params = count_query(TRANSACTIONS, filters)
     assert query.as_string() == (
         'SELECT count(*) FROM "public"."transactions" WHERE "merchant_id" = %(_scope)s'
-        ' AND "created_at" >= %(startDate)s AND "created_at" < %(endDate)s + interval \'1 day\''
+        ' AND "created_at" >= %(startDate)s'
+        ' AND "created_at" < (%(endDate)s::date + 1)::timestamp AT TIME ZONE \'UTC\''
     )
     assert params == {
         "_scope": 7,
         "startDate": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
-        "endDate": dt.datetime(2024, 3, 1, tzinfo=dt.UTC),  # inclusive: PostgreSQL adds the day
+        "endDate": dt.date(2024, 3, 1),  # inclusive: PostgreSQL adds the day, in UTC
     }
 
 
