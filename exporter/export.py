@@ -172,19 +172,11 @@ def _export_parquet(
     """Typed rows in bounded batches, one row group each, written straight into the upload."""
     from exporter.writers import parquet
 
-    settings = plan.settings
     with snapshot:
-        total = snapshot.count(plan.resource, plan.filters)
-        log.info("rows_counted", total=total)
-        progress = Throttled(reporter, total, settings.progress_interval)
+        total, progress = _count(plan, snapshot, reporter)
         scales, batches = snapshot.row_batches(plan.resource, plan.filters, parquet.ROW_GROUP_ROWS)
         schema = parquet.arrow_schema(plan.resource.columns, scales, plan.time_zone)
-        with ObjectWriter(
-            factory,
-            plan.target(total),
-            part_size=settings.part_size,
-            abort_timeout=settings.abort_timeout,
-        ) as upload:
+        with _upload(plan, factory, total) as upload:
             rows = parquet.write_parquet(upload.write, schema, batches, on_rows=progress.update)
             if rows != total:  # impossible in one snapshot
                 raise ExportError(f"the cursor gave {rows} rows but COUNT said {total}")
@@ -202,17 +194,9 @@ def _export_copy(
     copy: Callable[[Resource, dict[str, Any]], Iterator[memoryview]],
 ) -> tuple[int, UploadOutcome]:
     """A file that PostgreSQL's COPY writes line by line: COUNT, stream, check the count."""
-    settings = plan.settings
     with snapshot:
-        total = snapshot.count(plan.resource, plan.filters)
-        log.info("rows_counted", total=total)
-        progress = Throttled(reporter, total, settings.progress_interval)
-        with ObjectWriter(
-            factory,
-            plan.target(total),
-            part_size=settings.part_size,
-            abort_timeout=settings.abort_timeout,
-        ) as upload:
+        total, progress = _count(plan, snapshot, reporter)
+        with _upload(plan, factory, total) as upload:
             for block in writer.blocks(copy(plan.resource, plan.filters)):
                 upload.write(block)
                 progress.update(writer.rows)
@@ -231,24 +215,16 @@ def _export_xlsx(
     factory: Callable[[], S3Client],
 ) -> tuple[int, UploadOutcome]:
     """PostgreSQL renders the sheet's rows; they are zipped as they arrive into the upload."""
-    settings = plan.settings
     columns = plan.resource.columns
     styles = xlsx_package.styles(columns)
     with snapshot:
-        total = snapshot.count(plan.resource, plan.filters)
-        log.info("rows_counted", total=total)
+        total, progress = _count(plan, snapshot, reporter)
         if total > XLSX_MAX_ROWS:
             raise SheetTooLarge(
                 f"{total:,} rows do not fit in one XLSX sheet (at most {XLSX_MAX_ROWS:,});"
                 " narrow the filters or export CSV"
             )
-        progress = Throttled(reporter, total, settings.progress_interval)
-        with ObjectWriter(
-            factory,
-            plan.target(total),
-            part_size=settings.part_size,
-            abort_timeout=settings.abort_timeout,
-        ) as upload:
+        with _upload(plan, factory, total) as upload:
             rows = write_xlsx(
                 upload.write,
                 columns,
@@ -262,3 +238,24 @@ def _export_xlsx(
             outcome = upload.finish()
     progress.finish(rows)
     return rows, outcome
+
+
+def _count(
+    plan: Plan, snapshot: Snapshot, reporter: ProgressReporter
+) -> tuple[int, Throttled]:
+    """COUNT in the export's own snapshot (exactly what the file will hold), and the progress
+    reporter that counts against it: the first step of every format."""
+    total = snapshot.count(plan.resource, plan.filters)
+    log.info("rows_counted", total=total)
+    return total, Throttled(reporter, total, plan.settings.progress_interval)
+
+
+def _upload(plan: Plan, factory: Callable[[], S3Client], total: int) -> ObjectWriter:
+    """The multipart upload of the export's object (aborted if its `with` block fails)."""
+    settings = plan.settings
+    return ObjectWriter(
+        factory,
+        plan.target(total),
+        part_size=settings.part_size,
+        abort_timeout=settings.abort_timeout,
+    )
