@@ -30,6 +30,7 @@ import psycopg
 from psycopg import sql
 
 from devstack import demo_invoices
+from devstack.demo_indexes import create_indexes
 
 TABLE = "transactions"
 YEAR_START = "2024-01-01 00:00:00+00"
@@ -169,20 +170,7 @@ def create_schema(conn: psycopg.Connection) -> None:
 
 
 def _create_indexes(conn: psycopg.Connection) -> None:
-    has_pkey = conn.execute(
-        "SELECT 1 FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'", (TABLE,)
-    ).fetchone()
-    for statement in INDEXES:
-        if has_pkey and "PRIMARY KEY" in statement:
-            continue
-        conn.execute(
-            sql.SQL(statement).format(
-                table=sql.Identifier(TABLE),
-                pkey=sql.Identifier(f"{TABLE}_pkey"),
-                index=sql.Identifier(f"{TABLE}_created_at_id_idx"),
-                scope_index=sql.Identifier(f"{TABLE}_merchant_id_created_at_id_idx"),
-            )
-        )
+    create_indexes(conn, TABLE, INDEXES, "created_at")
 
 
 def load(database_url: str, rows: int, *, drop: bool = False) -> int:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from devstack.demo_indexes import create_indexes
+
 TABLE = "invoices"
 INVOICE_EVERY = 10  # N transactions come with N // 10 invoices
 INVOICE_STATUSES = ("DRAFT", "OPEN", "PAID", "VOID")
@@ -68,19 +70,6 @@ def load(conn: psycopg.Connection, transactions: int, *, drop: bool = False) -> 
     rows = transactions // INVOICE_EVERY
     if rows and not conn.execute(sql.SQL("SELECT 1 FROM {} LIMIT 1").format(table)).fetchone():
         conn.execute(sql.SQL(INSERT).format(table=table, total=sql.Literal(rows)))
-    has_pkey = conn.execute(
-        "SELECT 1 FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'", (TABLE,)
-    ).fetchone()
-    for statement in INDEXES:
-        if has_pkey and "PRIMARY KEY" in statement:
-            continue
-        conn.execute(
-            sql.SQL(statement).format(
-                table=table,
-                pkey=sql.Identifier(f"{TABLE}_pkey"),
-                index=sql.Identifier(f"{TABLE}_issued_at_id_idx"),
-                scope_index=sql.Identifier(f"{TABLE}_merchant_id_issued_at_id_idx"),
-            )
-        )
+    create_indexes(conn, TABLE, INDEXES, "issued_at")
     conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(table))
     return rows
