@@ -17,16 +17,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from lightkube import Client
-from lightkube.types import PatchType
+from typing import TYPE_CHECKING, Any
 
 from exporter.logs import get_logger
 from exporter.progress import LogReporter, Progress, ProgressReporter
 from streamexport_core.contract import JobEnv
 from streamexport_core.errors import SettingsError
-from streamexport_core.kube import Export, kube_config, sync_client
+
+if TYPE_CHECKING:
+    from lightkube import Client
+
+# lightkube (and httpx behind it, ~0.1 s to import) is imported only once there is an API to
+# report to: a run from the command line, or the benchmark's, never pays for it.
 
 DEFAULT_MIN_INTERVAL = 3.0
 # Progress is a nicety: a short deadline, so the final report never holds up the exit long.
@@ -45,6 +47,8 @@ class ApiTarget:
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
 
     def client(self) -> Client:
+        from streamexport_core.kube import sync_client
+
         return sync_client(
             self.api_url,
             timeout_seconds=self.timeout_seconds,
@@ -66,6 +70,8 @@ def target_from_env(env: Mapping[str, str]) -> ApiTarget | None:
     except ValueError:
         timeout = DEFAULT_TIMEOUT_SECONDS
     target = ApiTarget(name, namespace, url, timeout if timeout > 0 else DEFAULT_TIMEOUT_SECONDS)
+    from streamexport_core.kube import kube_config
+
     try:
         kube_config(url)  # the in-cluster service account (or a kubeconfig), or nothing
     except SettingsError:
@@ -157,6 +163,10 @@ class KubeStatusReporter:
             self._patch(progress)
 
     def _patch(self, progress: Progress) -> None:
+        from lightkube.types import PatchType
+
+        from streamexport_core.kube import Export
+
         try:
             self._client.patch(
                 Export.Status,
