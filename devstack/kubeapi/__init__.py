@@ -6,7 +6,9 @@ Python client and kubectl: discovery, built-in kinds (namespaces, pods, events, 
 configmaps, serviceaccounts, jobs, events.k8s.io events, leases, CRDs), any kind added by a
 CustomResourceDefinition, CRUD with server-set metadata, status subresources, merge/JSON
 patches, finalizers, ownerReference garbage collection, selectors, paging, watches that
-resume from a resourceVersion, and server-side Tables for `kubectl get`.
+resume from a resourceVersion, server-side Tables for `kubectl get`, and the pods `eviction`
+subresource (the `DisruptionTarget` condition, then a graceful delete that the local Job
+runner, as the pod's kubelet, completes; see `eviction`).
 
 Why not kmock: kmock 0.8's `KubernetesEmulator` is a request-matching mock with an object
 store bolted on. Nearly every serving path (create, patch, delete, list, watch, discovery,
@@ -42,7 +44,9 @@ events.k8s.io events are separate stores; no schema validation or defaulting (e.
 no default selector); strategic merge patch is approximated (see `patching`) and, as in
 Kubernetes, refused for custom resources; no server-side apply, dryRun or protobuf; a
 continue token resumes after the last returned name rather than from a snapshot; deleting
-a CRD drops its objects at once, ignoring their finalizers.
+a CRD drops its objects at once, ignoring their finalizers; only an eviction deletes a pod
+gracefully (a plain DELETE removes it at once, whatever its grace period) and no
+PodDisruptionBudget ever blocks an eviction.
 """
 
 from .app import create_app

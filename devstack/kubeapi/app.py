@@ -13,7 +13,7 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the env
 from aiohttp import web
 
-from . import discovery, errors, tables
+from . import discovery, errors, eviction, tables
 from .objects import for_version
 from .registry import Registry, ResourceType
 from .selectors import Selector, parse_field_selector, parse_label_selector
@@ -133,6 +133,11 @@ async def _serve_resource(request: web.Request, store: Store, t: Target) -> web.
     as_table = tables.wants_table(request.headers.get("Accept"))
     include = query.get("includeObject", "Metadata")
     watching = t.watch or query.get("watch") in ("true", "1")
+    if t.subresource == "eviction" and t.name is not None:
+        if method != "POST":
+            raise errors.method_not_allowed(method, request.path)
+        store.evict(t.rt, t.namespace, t.name, await _body(request))
+        return web.json_response(eviction.SUCCESS, status=201)
     if method == "GET" and t.name is not None and not watching:
         obj = for_version(t.rt, store.get(t.rt, t.namespace, t.name))
         return web.json_response(tables.table(t.rt, [obj], include=include) if as_table else obj)

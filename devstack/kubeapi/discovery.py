@@ -81,17 +81,21 @@ def _resource_entries(rt: ResourceType) -> list[JSON]:
         main["shortNames"] = list(rt.short_names)
     if rt.categories:
         main["categories"] = list(rt.categories)
-    subs = [
-        {
-            "name": f"{rt.plural}/{sub}",
-            "singularName": "",
-            "namespaced": rt.namespaced,
-            "kind": "Scale" if sub == "scale" else rt.kind,
-            "verbs": list(SUBRESOURCE_VERBS),
-        }
-        for sub in sorted(rt.subresources)
-    ]
+    subs = [_subresource_entry(rt, sub) for sub in sorted(rt.subresources)]
     return [main, *subs]
+
+
+def _subresource_entry(rt: ResourceType, sub: str) -> JSON:
+    entry: JSON = {
+        "name": f"{rt.plural}/{sub}",
+        "singularName": "",
+        "namespaced": rt.namespaced,
+        "kind": "Scale" if sub == "scale" else rt.kind,
+        "verbs": list(SUBRESOURCE_VERBS),
+    }
+    if sub == "eviction":  # as kube-apiserver lists pods/eviction: another group's kind
+        entry.update(group="policy", version="v1", kind="Eviction", verbs=["create"])
+    return entry
 
 
 def resource_list(registry: Registry, group: str, version: str) -> JSON | None:

@@ -86,7 +86,16 @@ def _builtin(
 
 BUILTINS: tuple[ResourceType, ...] = (
     _builtin("", "v1", "namespaces", "Namespace", namespaced=False, short=("ns",), status=True),
-    _builtin("", "v1", "pods", "Pod", short=("po",), categories=("all",), status=True),
+    ResourceType(
+        group="",
+        version="v1",
+        plural="pods",
+        kind="Pod",
+        namespaced=True,
+        short_names=("po",),
+        categories=("all",),
+        subresources=frozenset({"status", "eviction"}),  # eviction: POST only (`eviction`)
+    ),
     _builtin("", "v1", "events", "Event", short=("ev",)),
     _builtin("", "v1", "secrets", "Secret"),
     _builtin("", "v1", "configmaps", "ConfigMap", short=("cm",)),

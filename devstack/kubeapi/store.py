@@ -12,7 +12,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import errors, objects, patching
+from . import errors, eviction, objects, patching
 from .registry import CRD_STORAGE_KEY, NAMESPACES_STORAGE_KEY, Registry, ResourceType
 from .selectors import EVERYTHING, Selector
 
@@ -191,6 +191,28 @@ class Store:
             for obj in self.list_objects(rt, namespace, labels, fields)
         ]
 
+    def evict(self, rt: ResourceType, namespace: str | None, name: str, body: Any) -> None:
+        """The pods `eviction` subresource (see `eviction`): the DisruptionTarget condition,
+        then a graceful delete."""
+        pod = self.get(rt, namespace, name)
+        options = eviction.delete_options(body, namespace, name)
+        preconditions = options.get("preconditions") or {}
+        if not isinstance(preconditions, dict):
+            raise errors.bad_request("deleteOptions.preconditions must be an object")
+        if preconditions.get("uid") not in (None, pod["metadata"]["uid"]):
+            raise errors.conflict(
+                rt.plural, rt.group, name, "the UID in the precondition does not match"
+            )
+        self._check_version(rt, pod, preconditions.get("resourceVersion"))
+        if pod["metadata"].get("deletionTimestamp"):
+            return  # already terminating: the disruption has happened
+        grace = eviction.grace_seconds(pod, options)
+        pod = self._commit(rt.storage_key, "MODIFIED", eviction.with_disruption_condition(pod), pod)
+        if eviction.removed_at_once(pod, grace):
+            self._delete(rt.storage_key, pod, default_propagation(rt))
+        else:
+            self._commit(rt.storage_key, "MODIFIED", eviction.marked_for_deletion(pod, grace), pod)
+
     # --- watch support ----------------------------------------------------------------------
 
     def subscribe(self) -> Subscription:
@@ -241,8 +263,13 @@ class Store:
         if objects.same_object(old, new):
             return old  # a no-op write: no new resourceVersion, no watch event
         meta = new["metadata"]
-        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+        if (
+            meta.get("deletionTimestamp")
+            and not meta.get("finalizers")
+            and old["metadata"].get("finalizers")
+        ):
             return self._remove(rt.storage_key, new)  # the last finalizer is gone
+        # (A pod deleted gracefully has no finalizers and stays while its kubelet writes.)
         return self._commit(rt.storage_key, "MODIFIED", new, old)
 
     def _commit(self, storage_key: str, kind: str, obj: JSON, old: JSON | None) -> JSON:
