@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx2
 from lightkube import ALL_NS, ApiError, AsyncClient, codecs
+from lightkube.models.meta_v1 import DeleteOptions, ObjectMeta
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import ConfigMap, Event, Pod, Secret
 from lightkube.types import CascadeType, PatchType
@@ -136,8 +137,24 @@ class KubeClient:
         *,
         namespace: str | None = None,
         propagation: str = "Background",
+        grace_period: int | None = None,
     ) -> None:
-        await self.client.delete(res, name, namespace=namespace, cascade=CascadeType(propagation))
+        await self.client.delete(
+            res,
+            name,
+            namespace=namespace,
+            cascade=CascadeType(propagation),
+            grace_period=grace_period,
+        )
+
+    async def evict(self, name: str, *, namespace: str, grace_period: int | None = None) -> None:
+        """POST a policy/v1 Eviction for the pod (`pods/<name>/eviction`), as `kubectl drain`
+        does; `grace_period` overrides the pod's terminationGracePeriodSeconds."""
+        options = None if grace_period is None else DeleteOptions(gracePeriodSeconds=grace_period)
+        eviction = Pod.Eviction(
+            metadata=ObjectMeta(name=name, namespace=namespace), deleteOptions=options
+        )
+        await self.client.create(eviction, name=name, namespace=namespace)
 
     async def watch(
         self,
@@ -147,6 +164,7 @@ class KubeClient:
         resource_version: str | None = None,
         timeout_seconds: int = 300,
         labels: Mapping[str, str] | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> AsyncGenerator[tuple[str, JSON], None]:
         """(type, object) events from `resource_version` on. lightkube re-opens the stream
         when the server ends it and raises `ApiError` 410 when the version has expired."""
@@ -156,6 +174,7 @@ class KubeClient:
             resource_version=resource_version,
             server_timeout=timeout_seconds,
             labels=dict(labels or {}),
+            fields=dict(fields or {}),
         )
         async with contextlib.aclosing(events):  # type: ignore[type-var]
             async for kind, obj in events:

@@ -21,7 +21,9 @@ class PodOutcome:
     container: str
     exit_code: int
     # Completed | Error | OOMKilled | StartError | DeadlineExceeded (stopped at the Job's
-    # deadline) | Cancelled (stopped because the Job went away or the runner stops)
+    # deadline) | Cancelled (stopped because the Job went away or the runner stops); an
+    # evicted pod's container is `Error` (stopped by SIGTERM/SIGKILL: 143/137) with the
+    # DisruptionTarget condition
     reason: str
     message: str = ""
     conditions: tuple[str, ...] = field(default_factory=tuple)  # e.g. DisruptionTarget

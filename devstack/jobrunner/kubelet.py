@@ -5,6 +5,14 @@ resolved from the Secrets, ConfigMaps and the Pod itself (retried while a refere
 missing, as the kubelet does: the Pod stays Pending with `CreateContainerConfigError`), its
 command runs as a subprocess (`process.run_container`) and the Pod's status is written at
 each step.
+
+While it runs, the Pod is watched as the kubelet watches its pods: once it is marked for
+deletion (an eviction: `DisruptionTarget` set, then `deletionTimestamp` with
+`deletionGracePeriodSeconds`), the container gets SIGTERM, then SIGKILL after that grace
+period; the final status keeps the API server's `DisruptionTarget` condition (phase
+Failed, the container's exit code as it stopped: 143 or 137), and the Pod is then deleted
+for good, as the kubelet does once a terminating pod's containers have stopped. The Job
+controller (`runner`) applies the Job's podFailurePolicy to that outcome.
 """
 
 from __future__ import annotations
@@ -54,6 +62,41 @@ class Gone(Exception):
     """The object written (a Pod, its Job) or its namespace no longer exists (HTTP 404)."""
 
 
+DISRUPTION_TARGET = "DisruptionTarget"
+
+
+@dataclass
+class Deletion:
+    """What the kubelet saw of its pod's deletion: set once `deletionTimestamp` appears."""
+
+    requested: bool = False
+    grace_seconds: float | None = None
+    # The conditions the API server added (DisruptionTarget), kept in every later write.
+    conditions: list[JSON] = field(default_factory=list)
+
+    @property
+    def disrupted(self) -> bool:
+        return any(
+            c.get("type") == DISRUPTION_TARGET and c.get("status") == "True"
+            for c in self.conditions
+        )
+
+    def observe(self, pod: Mapping[str, Any]) -> bool:
+        """Record `pod` if it is marked for deletion; True then."""
+        meta = pod.get("metadata") or {}
+        if not meta.get("deletionTimestamp"):
+            return False
+        self.requested = True
+        grace = meta.get("deletionGracePeriodSeconds")
+        self.grace_seconds = None if grace is None else float(grace)
+        self.conditions = [
+            dict(c)
+            for c in (pod.get("status") or {}).get("conditions") or []
+            if c.get("type") == DISRUPTION_TARGET
+        ]
+        return True
+
+
 async def run_pod(
     kube: KubeClient,
     job: Mapping[str, Any],
@@ -73,19 +116,53 @@ async def run_pod(
         return None
     if pod is None:
         return None
+    deletion = Deletion()
+    pod_stop = Stop(parent=stop)  # this pod's deletion, or its Job's
+    watcher = asyncio.create_task(_watch_deletion(kube, pod, settings, deletion, pod_stop))
+    try:
+        return await _run(kube, job, pod, settings, deadline, stop, pod_stop, deletion)
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+
+async def _run(
+    kube: KubeClient,
+    job: Mapping[str, Any],
+    pod: JSON,
+    settings: KubeletSettings,
+    deadline: float | None,
+    stop: Stop,
+    pod_stop: Stop,
+    deletion: Deletion,
+) -> PodOutcome | None:
+    namespace = pod["metadata"]["namespace"]
     name = pod["metadata"]["name"]
     container = pod["spec"]["containers"][0]
     container_name = str(container.get("name", ""))
     start = time.time()
 
     async def write(status: JSON) -> None:
+        status = pods.with_conditions(status, deletion.conditions)
         with contextlib.suppress(Gone):  # e.g. collected with its deleted Job
             patch = functools.partial(
                 kube.merge_patch, Pod.Status, name, {"status": status}, namespace=namespace
             )
             await call_api(patch, settings, stop)
 
-    env = await _resolve_env(kube, pod, container, settings, deadline, stop, write, start)
+    env = await _resolve_env(kube, pod, container, settings, deadline, pod_stop, write, start)
+    if env is None and deletion.requested and not stop.is_set():
+        await write(
+            pods.pod_status(
+                "Failed",
+                container_name,
+                pods.waiting_state("CreateContainerConfigError", "the pod was deleted"),
+                start_time=start,
+            )
+        )
+        await _remove(kube, pod, settings, stop)
+        return _deleted_outcome(name, container_name, 0, "", deletion)
     if env is None:
         if stop.is_set() or deadline is None or time.monotonic() < deadline:
             return None
@@ -109,10 +186,95 @@ async def run_pod(
     await write(
         pods.pod_status("Running", container_name, pods.running_state(start), start_time=start)
     )
-    result = await _run_container(pod, container, env, workdir, settings, deadline, stop)
+    result = await _run_container(pod, container, env, workdir, settings, deadline, pod_stop)
     # Written even when stopped: an orphaned Pod (Job deleted with propagation Orphan) stays.
     await write(pods.final_status(container_name, result, start))
-    return PodOutcome(name, container_name, result.exit_code, result.reason, result.message)
+    if deletion.requested and not stop.is_set():
+        log.info(
+            "job=%s pod=%s event=pod-deleted exit_code=%d disrupted=%s",
+            job["metadata"]["name"],
+            name,
+            result.exit_code,
+            deletion.disrupted,
+        )
+        await _remove(kube, pod, settings, stop)
+        if result.reason == "Cancelled":  # stopped for the deletion, not ended by itself
+            return _deleted_outcome(
+                name, container_name, result.exit_code, result.message, deletion
+            )
+    return PodOutcome(
+        name,
+        container_name,
+        result.exit_code,
+        result.reason,
+        result.message,
+        conditions=(DISRUPTION_TARGET,) if deletion.disrupted else (),
+    )
+
+
+def _deleted_outcome(
+    name: str, container: str, exit_code: int, message: str, deletion: Deletion
+) -> PodOutcome:
+    """A pod its deletion stopped: failed (its container's reason `Error`), disrupted if
+    the API server said so (an eviction)."""
+    conditions = (DISRUPTION_TARGET,) if deletion.disrupted else ()
+    return PodOutcome(name, container, exit_code, "Error", message, conditions=conditions)
+
+
+async def _remove(kube: KubeClient, pod: JSON, settings: KubeletSettings, stop: Stop) -> None:
+    """Delete a terminating pod for good (grace 0) once its container has stopped."""
+    meta = pod["metadata"]
+    delete = functools.partial(
+        kube.delete, Pod, meta["name"], namespace=meta["namespace"], grace_period=0
+    )
+    with contextlib.suppress(Gone):
+        await call_api(delete, settings, stop)
+
+
+async def _watch_deletion(
+    kube: KubeClient, pod: JSON, settings: KubeletSettings, deletion: Deletion, pod_stop: Stop
+) -> None:
+    """Follow the pod (a watch by name, from its creation) until it is marked for deletion,
+    then stop its container within the deletion's grace period. Ends when the pod is gone;
+    after a watch error it reads the pod again and resumes from there."""
+    meta = pod["metadata"]
+    namespace, name, version = meta["namespace"], meta["name"], meta.get("resourceVersion")
+    while True:
+        try:
+            events = kube.watch(
+                Pod,
+                namespace=namespace,
+                resource_version=version,
+                fields={"metadata.name": name},
+            )
+            async with contextlib.aclosing(events):
+                async for kind, obj in events:
+                    if kind == "DELETED":
+                        return  # removed outright (e.g. with its Job): nothing to stop here
+                    version = obj["metadata"].get("resourceVersion", version)
+                    if deletion.observe(obj):
+                        log.info(
+                            "pod=%s event=deletion-requested grace_seconds=%s disrupted=%s",
+                            name,
+                            deletion.grace_seconds,
+                            deletion.disrupted,
+                        )
+                        pod_stop.set(grace_cap=deletion.grace_seconds)
+                        return
+        except Exception as exc:  # a 410, the API server away: read the pod again
+            log.warning("pod=%s event=pod-watch-retry error=%r", name, exc)
+        await asyncio.sleep(settings.api_retry_seconds)
+        try:
+            current = await kube.get(Pod, name, namespace=namespace)
+        except Exception as exc:
+            if isinstance(exc, ApiError) and status_code(exc) == 404:
+                return
+            log.warning("pod=%s event=pod-read-retry error=%r", name, exc)
+            continue
+        version = current["metadata"].get("resourceVersion")
+        if deletion.observe(current):
+            pod_stop.set(grace_cap=deletion.grace_seconds)
+            return
 
 
 async def _run_container(

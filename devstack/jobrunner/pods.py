@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from devstack.jobrunner.process import ContainerResult
@@ -150,6 +150,17 @@ def final_status(container: str, result: ContainerResult, start_time: float) -> 
         reason=pod_reason,
         message=message,
     )
+
+
+def with_conditions(status: JSON, conditions: Sequence[Mapping[str, Any]]) -> JSON:
+    """`status` with `conditions` it does not own added (e.g. the API server's
+    DisruptionTarget, which every later kubelet write must keep: a merge patch replaces the
+    whole list)."""
+    if not conditions:
+        return status
+    kinds = {c.get("type") for c in conditions}
+    own = [c for c in status.get("conditions") or [] if c.get("type") not in kinds]
+    return {**status, "conditions": [*own, *(dict(c) for c in conditions)]}
 
 
 def _condition(kind: str, status: bool, moment: float) -> dict[str, str]:

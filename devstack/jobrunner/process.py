@@ -46,11 +46,13 @@ class Stop:
     """A request to stop running containers: SIGTERM, then SIGKILL after the grace period.
 
     `grace_cap` (seconds) shortens every container's grace period, e.g. when the runner
-    itself shuts down and must not leave processes behind.
+    itself shuts down and must not leave processes behind. A Stop with a `parent` (one pod's,
+    under its Job's) is set when either is, and the shorter grace cap of the two applies.
     """
 
     event: asyncio.Event = field(default_factory=asyncio.Event)
     grace_cap: float | None = None
+    parent: Stop | None = None
 
     def set(self, grace_cap: float | None = None) -> None:
         if grace_cap is not None:
@@ -58,13 +60,25 @@ class Stop:
         self.event.set()
 
     def is_set(self) -> bool:
-        return self.event.is_set()
+        return self.event.is_set() or (self.parent is not None and self.parent.is_set())
 
     async def wait(self) -> None:
-        await self.event.wait()
+        if self.parent is None:
+            await self.event.wait()
+            return
+        waiters = {
+            asyncio.ensure_future(self.event.wait()),
+            asyncio.ensure_future(self.parent.wait()),
+        }
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
     def grace(self, grace_seconds: float) -> float:
-        return grace_seconds if self.grace_cap is None else min(grace_seconds, self.grace_cap)
+        grace = grace_seconds if self.grace_cap is None else min(grace_seconds, self.grace_cap)
+        return grace if self.parent is None else self.parent.grace(grace)
 
 
 def local_command(command: list[str]) -> list[str]:

@@ -5,7 +5,10 @@ watch ends: its timeout, an expired resourceVersion, the API server restarting),
 Job that has not finished one Pod at a time (`kubelet.run_pod`), writes the Job's status as
 the Job controller would (`jobstatus`), honours backoffLimit, podFailurePolicy and
 activeDeadlineSeconds, and stops the Job's process (SIGTERM, then SIGKILL after the
-grace period) when the Job is deleted.
+grace period) when the Job is deleted. An evicted pod (`kubelet`: its container stopped
+within the eviction's grace period, the `DisruptionTarget` condition kept) is a failed
+pod like any other to the podFailurePolicy: the operator's `Ignore` rule on DisruptionTarget
+leaves it out of `status.failed` and the backoffLimit, and the next pod starts.
 
 Each Job (by uid) is run at most once by one runner: watch events that arrive late or a
 re-list never start it again. Not supported: more than one container, init containers,
@@ -224,11 +227,12 @@ class JobRunner:
             outcomes.append(outcome)
             decision = decide(spec, outcomes)
             log.info(
-                "job=%s event=pod-ended pod=%s exit_code=%d reason=%s decision=%s",
+                "job=%s event=pod-ended pod=%s exit_code=%d reason=%s conditions=%s decision=%s",
                 name,
                 outcome.pod_name,
                 outcome.exit_code,
                 outcome.reason,
+                ",".join(outcome.conditions) or "-",
                 decision.outcome,
             )
             if decision.outcome != "run":
