@@ -8,9 +8,10 @@ has no PodDisruptionBudgets, so none ever does):
 2. it deletes the pod with the eviction's `deleteOptions` (a second write): a pod that runs
    on a node is deleted *gracefully* — it gets `deletionTimestamp` (now + the grace period)
    and `deletionGracePeriodSeconds` and stays until the kubelet has stopped its containers
-   and deletes it for good (`devstack.jobrunner` plays that kubelet); a pod that is not
-   scheduled (no `spec.nodeName`) or already finished, or a grace period of 0, is removed at
-   once (finalizers still hold it);
+   and deletes it for good (`devstack.jobrunner` plays that kubelet); with a grace period
+   of 0 it is removed right after that mark (the kubelet's watch sees the mark and kills
+   the containers at once); a pod that is not scheduled (no `spec.nodeName`) or already
+   finished is removed at once (finalizers still hold it);
 3. it answers 201 with a `Status` of `Success`.
 
 Evicting a pod that is already being deleted changes nothing and succeeds, as there.
@@ -103,11 +104,10 @@ def with_disruption_condition(pod: JSON) -> JSON:
     return {**pod, "status": status}
 
 
-def removed_at_once(pod: JSON, grace: int) -> bool:
-    """No kubelet has containers to stop: unscheduled, finished, or a grace period of 0."""
+def has_containers_to_stop(pod: JSON) -> bool:
+    """A kubelet runs the pod: it is scheduled to a node and has not finished."""
     phase = (pod.get("status") or {}).get("phase")
-    scheduled = bool((pod.get("spec") or {}).get("nodeName"))
-    return grace == 0 or not scheduled or phase in TERMINAL_PHASES
+    return bool((pod.get("spec") or {}).get("nodeName")) and phase not in TERMINAL_PHASES
 
 
 def marked_for_deletion(pod: JSON, grace: int) -> JSON:

@@ -208,10 +208,13 @@ class Store:
             return  # already terminating: the disruption has happened
         grace = eviction.grace_seconds(pod, options)
         pod = self._commit(rt.storage_key, "MODIFIED", eviction.with_disruption_condition(pod), pod)
-        if eviction.removed_at_once(pod, grace):
-            self._delete(rt.storage_key, pod, default_propagation(rt))
-        else:
-            self._commit(rt.storage_key, "MODIFIED", eviction.marked_for_deletion(pod, grace), pod)
+        if eviction.has_containers_to_stop(pod):
+            marked = eviction.marked_for_deletion(pod, grace)
+            pod = self._commit(rt.storage_key, "MODIFIED", marked, pod)
+            if grace > 0:
+                return  # its kubelet stops the containers, then removes it
+        # Nothing to wait for, or grace 0: gone now (a kubelet saw the grace-0 mark first).
+        self._delete(rt.storage_key, pod, default_propagation(rt))
 
     # --- watch support ----------------------------------------------------------------------
 

@@ -197,6 +197,36 @@ async def test_a_container_ignoring_sigterm_is_killed_after_the_evictions_grace_
     assert terminated(last)["exitCode"] == 137 and disruption(last) is not None
 
 
+async def test_an_eviction_with_grace_0_kills_at_once_and_is_replaced(
+    kube: KubeClient,
+    runner: RunnerThread,
+    history: PodHistory,
+    state_dir: Path,
+    spawned: list[int],
+) -> None:
+    script = WRITE_PID + SECOND_ATTEMPT_COMPLETES + ON_SIGTERM_STAY + SLEEP
+    manifest = job_manifest(
+        "forced",
+        script,
+        env={"STATE_DIR": str(state_dir)},
+        grace=60,
+        pod_failure_policy=pod_failure_policy(),
+    )
+    await create_job(kube, manifest)
+    pid = await read_pid(state_dir / "pid", spawned, timeout=15)
+    name = (await running_pod(kube, "forced", 0))["metadata"]["name"]
+
+    await kube.evict(name, namespace=NAMESPACE, grace_period=0)
+
+    assert await wait_process_gone(pid, 5) < 3  # SIGKILL at once, not after 60 s
+    job = await wait_finished(kube, "forced", timeout=20)
+    assert finished_condition(job) == ("Complete", "CompletionsReached")
+    assert job["status"]["failed"] == 0
+    # Removed by the API server right after its grace-0 mark: that mark is its last state.
+    last = history.last_state(name)
+    assert last["metadata"]["deletionGracePeriodSeconds"] == 0 and disruption(last)
+
+
 async def test_without_the_ignore_rule_an_eviction_counts_and_the_operator_says_evicted(
     kube: KubeClient,
     runner: RunnerThread,
