@@ -7,7 +7,7 @@ at once: one uploading, one filling. Output smaller than one part is a single Pu
 
 Leaving the `with` block with an exception (database error, S3 error, SIGTERM, ...) aborts
 the multipart upload, retried until `abort_timeout`: no orphan parts, no partial object.
-The S3 client is created on the upload thread, so importing boto3 overlaps the database work.
+The S3 client is created on the upload thread, so importing botocore overlaps the database work.
 """
 
 from __future__ import annotations
@@ -32,8 +32,13 @@ S3Client = Any  # botocore builds client classes at run time
 
 
 def make_s3_client(endpoint_url: str | None, region: str | None) -> S3Client:
-    """A boto3 S3 client; credentials come from the usual chain (env/Secret, IRSA, ...)."""
-    import boto3
+    """An S3 client; credentials come from the usual chain (env/Secret, IRSA, ...).
+
+    Made by botocore, the library under boto3, whose clients are these same objects: boto3
+    adds resources and s3transfer's managed transfers (none used here), and importing it
+    and building its client cost ~0.36 s of CPU per run where botocore's cost ~0.19 s.
+    """
+    import botocore.session
     from botocore.config import Config
 
     s3: dict[str, Any] = {
@@ -51,8 +56,10 @@ def make_s3_client(endpoint_url: str | None, region: str | None) -> S3Client:
         max_pool_connections=2,
         user_agent_extra="streamexport",
     )
-    session = boto3.session.Session()
-    return session.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
+    session = botocore.session.get_session()
+    return session.create_client(
+        "s3", endpoint_url=endpoint_url, region_name=region, config=config
+    )
 
 
 @dataclass(frozen=True)
