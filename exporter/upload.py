@@ -62,6 +62,42 @@ def make_s3_client(endpoint_url: str | None, region: str | None) -> S3Client:
     )
 
 
+class EarlyClient:
+    """A client factory whose first client is being made, on a thread of its own, from the
+    moment this is constructed: the export starts it before importing psycopg, so that
+    importing botocore and building the client (~0.2 s of CPU) overlap the connection and
+    the COUNT instead of stalling the first upload part (measured: the first part waited
+    0.45 s for a client started after the COUNT). Later calls make fresh clients (the
+    abort's retries), like the factory itself.
+    """
+
+    def __init__(self, factory: Callable[[], S3Client], *, timeout: float = 60.0) -> None:
+        self._factory = factory
+        self._timeout = timeout
+        self._client: S3Client | None = None
+        self._error: BaseException | None = None
+        self._taken = False
+        self._thread = threading.Thread(target=self._make, name="s3-client", daemon=True)
+        self._thread.start()
+
+    def _make(self) -> None:
+        try:
+            self._client = self._factory()
+        except BaseException as exc:  # raised to the caller of the first client
+            self._error = exc
+
+    def __call__(self) -> S3Client:
+        if self._taken:
+            return self._factory()
+        self._taken = True
+        self._thread.join(self._timeout)
+        if self._thread.is_alive():
+            raise StorageError(f"the S3 client was not ready after {self._timeout:g} s")
+        if self._error is not None:
+            raise self._error
+        return self._client
+
+
 @dataclass(frozen=True)
 class ObjectTarget:
     bucket: str
