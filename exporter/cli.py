@@ -31,7 +31,6 @@ from exporter.settings import (
     parse_format,
     parse_size,
 )
-from exporter.upload import EarlyClient, make_s3_client
 from streamexport_core.contract import DEFAULT_AWS_REGION, JobEnv
 
 
@@ -391,15 +390,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         termination_path = settings.termination_message_path
         logs.configure(export_id, settings.log_level)
 
-        # The S3 client is built while the rest is imported and the database counts.
-        client = EarlyClient(
-            lambda: make_s3_client(settings.s3_endpoint_url, settings.s3_region)
-        )
-
         from exporter.export import run
         from exporter.kube_progress import build_reporter
 
-        result = run(settings, build_reporter(), client_factory=client)
+        result = run(settings, build_reporter())
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except BaseException as exc:

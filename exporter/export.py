@@ -16,7 +16,14 @@ from exporter.progress import ProgressReporter, Throttled
 from exporter.result import ExportResult
 from exporter.settings import Settings
 from exporter.source import Snapshot
-from exporter.upload import ObjectTarget, ObjectWriter, S3Client, UploadOutcome, make_s3_client
+from exporter.upload import (
+    EarlyClient,
+    ObjectTarget,
+    ObjectWriter,
+    S3Client,
+    UploadOutcome,
+    make_s3_client,
+)
 from exporter.writers import CsvBlockWriter
 from exporter.writers.csv_blocks import DEFAULT_BLOCK_SIZE
 from streamexport_core import filters as request_filters
@@ -90,8 +97,11 @@ def run(
     plan = Plan(settings)
     if settings.format != "csv" and (settings.bom or (settings.gzip and not plan.gzip)):
         log.warning("option_ignored", reason="bom applies to CSV only, gzip to CSV and JSONL")
-    factory = client_factory or (
-        lambda: make_s3_client(settings.s3_endpoint_url, settings.s3_region)
+    # The S3 client is built on its own thread from here on, while the database connects,
+    # counts and starts the COPY (psycopg is imported by now: both imports at once would
+    # only take turns holding the GIL and start the COPY later).
+    factory = EarlyClient(
+        client_factory or (lambda: make_s3_client(settings.s3_endpoint_url, settings.s3_region))
     )
     if plan.catalog.open_resources:
         log.warning("catalog_open_resources", resources=",".join(plan.catalog.open_resources))

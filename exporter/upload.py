@@ -64,10 +64,10 @@ def make_s3_client(endpoint_url: str | None, region: str | None) -> S3Client:
 
 class EarlyClient:
     """A client factory whose first client is being made, on a thread of its own, from the
-    moment this is constructed: the export starts it before importing psycopg, so that
-    importing botocore and building the client (~0.2 s of CPU) overlap the connection and
-    the COUNT instead of stalling the first upload part (measured: the first part waited
-    0.45 s for a client started after the COUNT). Later calls make fresh clients (the
+    moment this is constructed: the export starts it before it connects, so that importing
+    botocore and building the client (~0.2 s of CPU) overlap the connection, the COUNT and
+    the first rows instead of stalling the first upload part (measured: the first part
+    waited 0.45 s for a client started after the COUNT). Later calls make fresh clients (the
     abort's retries), like the factory itself.
     """
 
