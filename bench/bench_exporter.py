@@ -15,7 +15,10 @@ the approaches run interleaved, `--runs` times, and the tables show medians:
 
 (f) and (g) format every cell in Python (~10k rows/s): they run `--library-runs` times at
 the sizes up to `--library-rows` only, and the tables say how many runs each line has.
-Wall time includes process start-up and imports (what a Job pays). CPU is the process's
+Wall time includes process start-up and imports (what a Job pays: its image byte-compiles
+every module, so this script byte-compiles the project's sources first, as `compileall`
+in Dockerfile.exporter does, rather than let PYTHONDONTWRITEBYTECODE make each run
+compile them again). CPU is the process's
 own user+system time (its children's too; not moto's); PostgreSQL CPU is what the server's
 processes used during the run (the exporter's XLSX moves cell formatting there). Peak RSS is the
 kernel's high-water mark of each process (`VmHWM`); for (a) the larger of its two steps.
@@ -25,6 +28,7 @@ On a shared, noisy machine compare the ratios, which are within one run.
 from __future__ import annotations
 
 import argparse
+import compileall
 import dataclasses
 import datetime as dt
 import json
@@ -472,11 +476,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def compile_sources() -> None:
+    """Byte-compile the project's packages, as the exporter's image does (`compileall`)."""
+    for package in ("exporter", "core", "devstack", "bench"):
+        compileall.compile_dir(str(ROOT / package), quiet=1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so that the servers started below are stopped.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     started = dt.datetime.now(dt.UTC)
+    compile_sources()
     bench = Bench(args)
     try:
         bench.load(max(args.sizes))

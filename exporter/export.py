@@ -16,8 +16,16 @@ from exporter.progress import ProgressReporter, Throttled
 from exporter.result import ExportResult
 from exporter.settings import Settings
 from exporter.source import Snapshot
-from exporter.upload import ObjectTarget, ObjectWriter, S3Client, UploadOutcome, make_s3_client
-from exporter.writers import XLSX_MAX_ROWS, CsvBlockWriter, write_xlsx, xlsx_package
+from exporter.upload import (
+    EarlyClient,
+    ObjectTarget,
+    ObjectWriter,
+    S3Client,
+    UploadOutcome,
+    make_s3_client,
+)
+from exporter.writers import CsvBlockWriter
+from exporter.writers.csv_blocks import DEFAULT_BLOCK_SIZE
 from streamexport_core import filters as request_filters
 from streamexport_core import options
 from streamexport_core.catalog import Resource, load_catalog
@@ -89,8 +97,11 @@ def run(
     plan = Plan(settings)
     if settings.format != "csv" and (settings.bom or (settings.gzip and not plan.gzip)):
         log.warning("option_ignored", reason="bom applies to CSV only, gzip to CSV and JSONL")
-    factory = client_factory or (
-        lambda: make_s3_client(settings.s3_endpoint_url, settings.s3_region)
+    # The S3 client is built on its own thread from here on, while the database connects,
+    # counts and starts the COPY (psycopg is imported by now: both imports at once would
+    # only take turns holding the GIL and start the COPY later).
+    factory = EarlyClient(
+        client_factory or (lambda: make_s3_client(settings.s3_endpoint_url, settings.s3_region))
     )
     if plan.catalog.open_resources:
         log.warning("catalog_open_resources", resources=",".join(plan.catalog.open_resources))
@@ -149,7 +160,7 @@ def _export_csv(
     factory: Callable[[], S3Client],
 ) -> tuple[int, UploadOutcome]:
     writer = CsvBlockWriter(bom=plan.bom, gzip=plan.gzip)
-    return _export_copy(plan, snapshot, reporter, factory, writer, snapshot.copy_csv)
+    return _export_copy(plan, snapshot, reporter, factory, writer, snapshot.csv_blocks)
 
 
 def _export_jsonl(
@@ -160,7 +171,7 @@ def _export_jsonl(
 ) -> tuple[int, UploadOutcome]:
     """Like CSV: PostgreSQL renders every line, blocks are (optionally) gzipped and uploaded."""
     writer = CsvBlockWriter(gzip=plan.gzip, header=False)
-    return _export_copy(plan, snapshot, reporter, factory, writer, snapshot.copy_jsonl)
+    return _export_copy(plan, snapshot, reporter, factory, writer, snapshot.jsonl_blocks)
 
 
 def _export_parquet(
@@ -191,15 +202,20 @@ def _export_copy(
     reporter: ProgressReporter,
     factory: Callable[[], S3Client],
     writer: CsvBlockWriter,
-    copy: Callable[[Resource, dict[str, Any]], Iterator[memoryview]],
+    copy: Callable[[Resource, dict[str, Any], int], Iterator[bytes]],
 ) -> tuple[int, UploadOutcome]:
-    """A file that PostgreSQL's COPY writes line by line: COUNT, stream, check the count."""
+    """A file that PostgreSQL's COPY writes line by line: COUNT, stream, check the count.
+
+    The snapshot joins COPY's lines into blocks as they arrive (the writer only adds the BOM
+    and gzip), so progress counts the snapshot's lines, less the CSV header's.
+    """
+    header = 1 if writer.header else 0
     with snapshot:
         total, progress = _count(plan, snapshot, reporter)
         with _upload(plan, factory, total) as upload:
-            for block in writer.blocks(copy(plan.resource, plan.filters)):
+            for block in writer.blocks(copy(plan.resource, plan.filters, DEFAULT_BLOCK_SIZE)):
                 upload.write(block)
-                progress.update(writer.rows)
+                progress.update(max(0, snapshot.lines_read - header))
             rows = snapshot.copied_rows
             if rows != total:  # impossible in one snapshot, unless the catalog's SQL changed
                 raise ExportError(f"COPY wrote {rows} rows but COUNT said {total}")
@@ -215,6 +231,11 @@ def _export_xlsx(
     factory: Callable[[], S3Client],
 ) -> tuple[int, UploadOutcome]:
     """PostgreSQL renders the sheet's rows; they are zipped as they arrive into the upload."""
+    # Imported here: the zip writer (stream-zip, which imports pycryptodome for AES) costs
+    # ~0.1 s of start-up that the other formats do not need.
+    from exporter.writers import xlsx_package
+    from exporter.writers.xlsx_stream import XLSX_MAX_ROWS, write_xlsx
+
     columns = plan.resource.columns
     styles = xlsx_package.styles(columns)
     with snapshot:

@@ -47,6 +47,7 @@ class Snapshot:
         self._connect_timeout = connect_timeout
         self._conn: psycopg.Connection[Any] | None = None
         self.copied_rows: int | None = None
+        self.lines_read = 0
 
     def __enter__(self) -> Self:
         conn = psycopg.connect(
@@ -121,6 +122,18 @@ class Snapshot:
         """One JSON object per line, rendered by PostgreSQL (`exporter.jsonl_sql`)."""
         return self.copy_out(*jsonl_sql.jsonl_copy(resource, filters))
 
+    def csv_blocks(
+        self, resource: Resource, filters: Mapping[str, Any], block_size: int
+    ) -> Iterator[bytes]:
+        """`copy_csv`'s bytes in blocks of at least `block_size` (see `copy_blocks`)."""
+        return self.copy_blocks(*query.copy_query(resource, filters), block_size)
+
+    def jsonl_blocks(
+        self, resource: Resource, filters: Mapping[str, Any], block_size: int
+    ) -> Iterator[bytes]:
+        """`copy_jsonl`'s bytes in blocks of at least `block_size` (see `copy_blocks`)."""
+        return self.copy_blocks(*jsonl_sql.jsonl_copy(resource, filters), block_size)
+
     def copy_sheet_rows(
         self, resource: Resource, filters: Mapping[str, Any], styles: CellStyles
     ) -> Iterator[memoryview]:
@@ -164,6 +177,48 @@ class Snapshot:
                 else:
                     break  # -1: the COPY is over; its result follows
             self.copied_rows = self._copy_result(conn)
+
+    def copy_blocks(
+        self, statement: sql.Composed, params: Mapping[str, Any], block_size: int
+    ) -> Iterator[bytes]:
+        """The output of a `COPY ... TO STDOUT` joined into blocks of at least `block_size`
+        bytes (the last may be shorter), for the formats that need no per-line work (CSV,
+        JSON Lines). `lines_read` counts the lines (CopyData messages) in the blocks yielded
+        so far; `copied_rows` is COPY's own row count once the iterator is exhausted.
+
+        The same loop as `copy_out`, with each line appended to one buffer where it arrives
+        instead of yielded: per 500k-row CSV that took 0.28 s of CPU where `copy_out` plus a
+        joining writer took 0.50 s (`bench/bench_exporter.py`: the CSV path is the lines
+        loop and the upload, so this is most of its client CPU).
+        """
+        self.copied_rows = None
+        self.lines_read = 0
+        conn = self.conn
+        with conn.cursor() as cursor, cursor.copy(statement, params):
+            pgconn = conn.pgconn
+            get_copy_data = pgconn.get_copy_data
+            poller = select.poll()
+            poller.register(pgconn.socket, select.POLLIN)
+            block = bytearray()
+            lines = 0
+            while True:
+                nbytes, data = get_copy_data(1)  # as in copy_out
+                if nbytes > 0:
+                    block += data
+                    lines += 1
+                    if len(block) >= block_size:
+                        self.lines_read = lines
+                        yield bytes(block)
+                        block.clear()
+                elif nbytes == 0:
+                    poller.poll(_POLL_MS)
+                    pgconn.consume_input()
+                else:
+                    break
+            self.copied_rows = self._copy_result(conn)
+            self.lines_read = lines
+            if block:
+                yield bytes(block)
 
     @staticmethod
     def _copy_result(conn: psycopg.Connection[Any]) -> int:

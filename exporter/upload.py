@@ -7,7 +7,7 @@ at once: one uploading, one filling. Output smaller than one part is a single Pu
 
 Leaving the `with` block with an exception (database error, S3 error, SIGTERM, ...) aborts
 the multipart upload, retried until `abort_timeout`: no orphan parts, no partial object.
-The S3 client is created on the upload thread, so importing boto3 overlaps the database work.
+The S3 client is created on the upload thread, so importing botocore overlaps the database work.
 """
 
 from __future__ import annotations
@@ -32,8 +32,13 @@ S3Client = Any  # botocore builds client classes at run time
 
 
 def make_s3_client(endpoint_url: str | None, region: str | None) -> S3Client:
-    """A boto3 S3 client; credentials come from the usual chain (env/Secret, IRSA, ...)."""
-    import boto3
+    """An S3 client; credentials come from the usual chain (env/Secret, IRSA, ...).
+
+    Made by botocore, the library under boto3, whose clients are these same objects: boto3
+    adds resources and s3transfer's managed transfers (none used here), and importing it
+    and building its client cost ~0.36 s of CPU per run where botocore's cost ~0.19 s.
+    """
+    import botocore.session
     from botocore.config import Config
 
     s3: dict[str, Any] = {
@@ -51,8 +56,46 @@ def make_s3_client(endpoint_url: str | None, region: str | None) -> S3Client:
         max_pool_connections=2,
         user_agent_extra="streamexport",
     )
-    session = boto3.session.Session()
-    return session.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
+    session = botocore.session.get_session()
+    return session.create_client(
+        "s3", endpoint_url=endpoint_url, region_name=region, config=config
+    )
+
+
+class EarlyClient:
+    """A client factory whose first client is being made, on a thread of its own, from the
+    moment this is constructed: the export starts it before it connects, so that importing
+    botocore and building the client (~0.2 s of CPU) overlap the connection, the COUNT and
+    the first rows instead of stalling the first upload part (measured: the first part
+    waited 0.45 s for a client started after the COUNT). Later calls make fresh clients (the
+    abort's retries), like the factory itself.
+    """
+
+    def __init__(self, factory: Callable[[], S3Client], *, timeout: float = 60.0) -> None:
+        self._factory = factory
+        self._timeout = timeout
+        self._client: S3Client | None = None
+        self._error: BaseException | None = None
+        self._taken = False
+        self._thread = threading.Thread(target=self._make, name="s3-client", daemon=True)
+        self._thread.start()
+
+    def _make(self) -> None:
+        try:
+            self._client = self._factory()
+        except BaseException as exc:  # raised to the caller of the first client
+            self._error = exc
+
+    def __call__(self) -> S3Client:
+        if self._taken:
+            return self._factory()
+        self._taken = True
+        self._thread.join(self._timeout)
+        if self._thread.is_alive():
+            raise StorageError(f"the S3 client was not ready after {self._timeout:g} s")
+        if self._error is not None:
+            raise self._error
+        return self._client
 
 
 @dataclass(frozen=True)

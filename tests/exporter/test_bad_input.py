@@ -104,7 +104,7 @@ def test_too_many_rows_for_xlsx_fails_before_any_upload(
     import subprocess
 
     code = (
-        "import sys, exporter.export as e; e.XLSX_MAX_ROWS = 1999;"
+        "import sys, exporter.writers.xlsx_stream as x; x.XLSX_MAX_ROWS = 1999;"
         "from exporter.cli import main; sys.exit(main())"
     )
     completed = subprocess.run(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 from typing import Any
 
 import psycopg
@@ -68,3 +71,43 @@ def test_sheet_rows_come_from_the_same_snapshot_one_row_element_per_line(
     assert lines[0].startswith(b'<row r="2"><c><v>1</v></c><c s="3"><v>45292</v></c>')
     assert b'<c r="E2" t="inlineStr">' in lines[0] and b'<c r="H2"><v>' in lines[0]
     assert lines[-1].startswith(b'<row r="2001">') and lines[-1].endswith(b"</row>\n")
+
+
+def test_csv_blocks_are_the_lines_joined_in_order_and_counted(database_url: str) -> None:
+    with snapshot(database_url) as snap:
+        lines = b"".join(bytes(chunk) for chunk in snap.copy_csv(TRANSACTIONS, {}))
+        seen: list[tuple[int, int]] = []  # (block bytes, lines_read after the block)
+        blocks = []
+        for block in snap.csv_blocks(TRANSACTIONS, {}, 16 * 1024):
+            blocks.append(block)
+            seen.append((len(block), snap.lines_read))
+
+    assert b"".join(blocks) == lines  # byte for byte what the per-line path reads
+    assert snap.copied_rows == 2000 and snap.lines_read == 2001  # the header is a line
+    assert len(blocks) > 5 and all(size >= 16 * 1024 for size, _ in seen[:-1])
+    # Every block ends at a record's end (a CopyData message is one CSV record, which may
+    # hold newlines), and lines_read counts the records of the blocks yielded so far.
+    records = [len(list(csv.reader(io.StringIO(block.decode())))) for block in blocks]
+    assert list(itertools.accumulate(records)) == [count for _, count in seen]
+
+
+def test_jsonl_blocks_hold_one_object_per_line(database_url: str) -> None:
+    with snapshot(database_url) as snap:
+        body = b"".join(snap.jsonl_blocks(TRANSACTIONS, {}, 64 * 1024))
+
+    assert snap.copied_rows == snap.lines_read == 2000
+    assert body.count(b"\n") == 2000 and body.startswith(b'{"') and body.endswith(b"}\n")
+
+
+def test_a_failing_copy_raises_from_the_blocks_not_a_short_file(database_url: str) -> None:
+    with snapshot(database_url) as snap, pytest.raises(psycopg.errors.DivisionByZero):
+        list(
+            snap.copy_blocks(
+                psycopg.sql.SQL(
+                    "COPY (SELECT 1 / (1000 - g) FROM generate_series(1, 2000) g)"
+                    " TO STDOUT (FORMAT csv)"
+                ),
+                {},
+                1024,
+            )
+        )

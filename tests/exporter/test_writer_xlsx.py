@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 from xlsx_readers import read_calamine, read_openpyxl
 
-from exporter.writers import write_xlsx, xlsx_package, xlsx_stream
+from exporter.writers import xlsx_package, xlsx_stream
+from exporter.writers.xlsx_stream import write_xlsx
 from streamexport_core.catalog import Column
 
 COLUMNS = (

@@ -19,7 +19,8 @@ from xlsx_readers import (
 )
 
 from exporter.source import Snapshot
-from exporter.writers import write_xlsx, xlsx_package
+from exporter.writers import xlsx_package
+from exporter.writers.xlsx_stream import write_xlsx
 from streamexport_core.catalog import Resource, parse_catalog
 
 HOSTILE = [

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from psycopg import sql
 
-from exporter.writers import XLSX_MAX_ROWS
+from exporter.writers.xlsx_stream import XLSX_MAX_ROWS
 
 CATALOG = {
     "resources": {
