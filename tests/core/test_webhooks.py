@@ -213,3 +213,23 @@ def test_the_body_is_the_get_body_without_urls() -> None:
     encoded = encode_body(body)
     assert b"http" not in encoded and b"exports/k.csv" not in encoded
     assert json.loads(encoded) == body
+
+
+def test_the_install_docs_python_snippet_verifies_what_sign_signs() -> None:
+    """docs/install.md#verifying-the-signature: the snippet receivers copy works."""
+    import re
+    import time
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "install.md").read_text("utf-8")
+    snippet = re.search(r"### Verifying the signature.*?```python\n(.*?)```", doc, re.S)
+    assert snippet is not None
+    namespace: dict[str, Any] = {}
+    exec(snippet.group(1).split("# e.g.")[0], namespace)  # noqa: S102 - our own doc
+    documented = namespace["verify"]
+    body, now = b'{"eventId":"e"}', int(time.time())
+    documented(sign(SECRET, now, body), body, SECRET)
+    with pytest.raises(ValueError, match="replay"):
+        documented(sign(SECRET, now - 301, body), body, SECRET)
+    with pytest.raises(ValueError, match="bad signature"):
+        documented(sign(SECRET, now, body), b'{"eventId":"f"}', SECRET)
