@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -94,18 +95,28 @@ def refusal(url: str, settings: Settings) -> str | None:
     return None
 
 
-async def attempt(runtime: Runtime, namespace: str, name: str) -> float | None:
-    """One step of the delivery: seconds to wait before the next one, None when done."""
-    settings = runtime.settings
-    logger = export_logger(namespace, name)
-    export = await runtime.kube.get(Export, name, namespace=namespace)
+@dataclass(frozen=True)
+class Step:
+    """The next step of one export's delivery, decided from its status (`next_step`)."""
+
+    action: Literal["done", "wait", "give_up", "send"]
+    wait_seconds: float = 0.0
+    record: dict[str, Any] = field(default_factory=dict)  # status.webhook, written first
+    event: str = ""
+    kind: str = ""
+    attempts: int = 0  # counting the one about to be sent
+    resend: bool = False  # the last attempt's outcome was never recorded (a crash)
+
+
+def next_step(export: Body | None, now: dt.datetime, settings: Settings) -> Step:
+    """Pure: done, wait until `nextAttemptAt`, give up (why in `record`), or send now (the
+    intent in `record`: recorded before the request, so a restart resends the same event)."""
     if export is None or not needs_webhook(export):
-        return None
+        return Step("done")
     record = (export.get("status") or {}).get("webhook") or {}
-    now = runtime.clock()
     due = parse_time(record.get("nextAttemptAt"))
     if due is not None and due > now:
-        return (due - now).total_seconds()
+        return Step("wait", wait_seconds=(due - now).total_seconds())
     url = str(webhook_url(export))
     event = str(record.get("eventId") or event_id(export))
     kind = event_type(export)
@@ -115,28 +126,15 @@ async def attempt(runtime: Runtime, namespace: str, name: str) -> float | None:
         last = record.get("lastError") or "the last attempt's outcome was not recorded"
         reason = f"gave up after {attempts} attempts: {last}"
     if reason is not None:
-        await _record(
-            runtime,
-            namespace,
-            name,
-            {
-                "eventId": event,
-                "type": kind,
-                "gaveUpAt": format_time(now),
-                "lastError": reason,
-                "nextAttemptAt": None,
-            },
-        )
-        metrics.WEBHOOKS_GIVEN_UP.inc()
-        kopf.event(as_body(export), type="Warning", reason="WebhookGivenUp", message=reason)
-        logger.warning("webhook given up event_id=%s reason=%s", event, reason)
-        return None
-
+        given_up = {
+            "eventId": event,
+            "type": kind,
+            "gaveUpAt": format_time(now),
+            "lastError": reason,
+            "nextAttemptAt": None,
+        }
+        return Step("give_up", record=given_up, event=event, kind=kind, attempts=attempts)
     attempts += 1
-    if record.get("lastAttemptAt") and "lastStatus" not in record and "lastError" not in record:
-        logger.warning(
-            "webhook resent: an earlier attempt may have been delivered event_id=%s", event
-        )
     delay = retry_delay(attempts, settings)
     intent = {
         "eventId": event,
@@ -147,7 +145,43 @@ async def attempt(runtime: Runtime, namespace: str, name: str) -> float | None:
         "lastStatus": None,
         "lastError": None,
     }
-    await _record(runtime, namespace, name, intent)
+    resend = bool(record.get("lastAttemptAt")) and not {"lastStatus", "lastError"} & set(record)
+    return Step(
+        "send",
+        wait_seconds=delay,
+        record=intent,
+        event=event,
+        kind=kind,
+        attempts=attempts,
+        resend=resend,
+    )
+
+
+async def attempt(runtime: Runtime, namespace: str, name: str) -> float | None:
+    """One step of the delivery: seconds to wait before the next one, None when done."""
+    settings = runtime.settings
+    logger = export_logger(namespace, name)
+    export = await runtime.kube.get(Export, name, namespace=namespace)
+    now = runtime.clock()
+    step = next_step(export, now, settings)
+    if step.action == "done":
+        return None
+    if step.action == "wait":
+        return step.wait_seconds
+    assert export is not None
+    await _record(runtime, namespace, name, step.record)
+    if step.action == "give_up":
+        reason = str(step.record["lastError"])
+        metrics.WEBHOOKS_GIVEN_UP.inc()
+        kopf.event(as_body(export), type="Warning", reason="WebhookGivenUp", message=reason)
+        logger.warning("webhook given up event_id=%s reason=%s", step.event, reason)
+        return None
+    if step.resend:
+        logger.warning(
+            "webhook resent: an earlier attempt may have been delivered event_id=%s", step.event
+        )
+    url = str(webhook_url(export))
+    event, kind, attempts, delay = step.event, step.kind, step.attempts, step.wait_seconds
     status, error = await post(url, webhook_body(export, event), event, kind, now, settings)
     if error is None:
         done = {

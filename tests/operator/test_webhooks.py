@@ -9,6 +9,8 @@ receiver); a host that is no longer allowed is never called."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,7 +33,7 @@ from streamexport_core.clock import shifted
 from streamexport_core.webhooks import event_id, sign, verify
 from streamexport_operator.kube import Job, KubeClient
 from streamexport_operator.settings import Settings, SettingsError
-from streamexport_operator.webhooks import needs_webhook, retry_delay
+from streamexport_operator.webhooks import needs_webhook, next_step, retry_delay
 
 Start = Callable[..., OperatorThread]
 SECRET = "test-webhook-secret-" + "x" * 32
@@ -260,3 +262,49 @@ def test_webhook_settings_from_the_environment(tmp_path: Any) -> None:
         Settings.from_env({**env, "WEBHOOK_SECRET": "short"})
     with pytest.raises(SettingsError, match="WEBHOOK_SECRET_FILE"):
         Settings.from_env({**env, "WEBHOOK_SECRET_FILE": str(tmp_path / "missing")})
+
+
+def test_next_step_waits_sends_and_gives_up_from_the_status_alone() -> None:
+    settings = Settings(
+        exporter_image="x",
+        s3_bucket="b",
+        webhook_allowed_hosts=("h.example",),
+        webhook_secret=SECRET,
+        webhook_max_attempts=3,
+    )
+    now = dt.datetime(2026, 12, 2, 8, 0, tzinfo=dt.UTC)
+
+    def export(webhook: dict[str, Any] | None = None) -> Any:
+        return {
+            "metadata": {"name": "e", "uid": "u-1"},
+            "spec": {"notify": {"webhookUrl": "https://h.example/in"}},
+            "status": {"phase": "FAILED", "webhook": webhook},
+        }
+
+    first = next_step(export(), now, settings)
+    assert (first.action, first.attempts, first.kind, first.resend) == (
+        "send",
+        1,
+        "export.failed",
+        False,
+    )
+    assert first.record["eventId"] == first.event == event_id(export())
+    assert first.record["nextAttemptAt"] == "2026-12-02T08:00:05Z"
+    waiting = next_step(export({**first.record, "lastError": "HTTP 503"}), now, settings)
+    assert waiting.action == "wait" and waiting.wait_seconds == 5
+    later = now + dt.timedelta(seconds=6)
+    again = next_step(export({**first.record, "lastError": "HTTP 503"}), later, settings)
+    assert (again.action, again.attempts, again.event) == ("send", 2, first.event)
+    assert again.record["nextAttemptAt"] == "2026-12-02T08:00:16Z"  # 10 s after the 2nd
+    # What the merge patch stored: its nulls remove keys. The intent without an outcome:
+    stored = {k: v for k, v in first.record.items() if v is not None}
+    crashed = next_step(export(stored), later, settings)
+    assert crashed.action == "send" and crashed.resend and crashed.event == first.event
+    spent = {**first.record, "attempts": 3, "lastError": "HTTP 500"}
+    given_up = next_step(export(spent), later, settings)
+    assert given_up.action == "give_up"
+    assert given_up.record["lastError"] == "gave up after 3 attempts: HTTP 500"
+    elsewhere = dataclasses.replace(settings, webhook_allowed_hosts=())
+    refused = next_step(export(), now, elsewhere)
+    assert refused.action == "give_up" and "is not allowed" in refused.record["lastError"]
+    assert next_step(None, now, settings).action == "done"
