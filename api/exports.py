@@ -1,7 +1,9 @@
 """Pure functions between request bodies, Export resources and response bodies.
 
 No I/O here: building the Export manifest, naming it, and mapping its status to the seed's
-response fields are functions of their inputs, tested without a server.
+response fields are functions of their inputs, tested without a server. The GET body itself
+(`export_body`, `phase`) lives in `streamexport_core.export_view`, because the operator builds
+each webhook's body from it too; it is re-exported here.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,31 +22,29 @@ from api.errors import ExportExpired
 from streamexport_core.catalog import Catalog, Resource
 from streamexport_core.contract import (
     API_VERSION,
-    CANCEL_ANNOTATION,
-    CANCELLED,
     COMPLETED,
-    FAILED,
     FORMATS,
     IDEMPOTENCY_LABEL,
     KIND,
     MANAGED_BY,
     MANAGED_BY_LABEL,
     OWNER_LABEL,
-    PHASES,
     QUEUED,
 )
 from streamexport_core.errors import InvalidRequest, UnknownResource
+from streamexport_core.export_view import export_body as export_body
+from streamexport_core.export_view import phase as phase
 from streamexport_core.filters import parse_filters
 from streamexport_core.options import (
-    DEFAULT_TIME_ZONE,
     OPTION_FIELDS,
     ExportOptions,
     parse_options,
     with_columns,
 )
 from streamexport_core.timestamps import format_time, parse_time
+from streamexport_core.webhooks import parse_notify
 
-BODY_FIELDS = frozenset({"resourceType", "filters", "format", *OPTION_FIELDS})
+BODY_FIELDS = frozenset({"resourceType", "filters", "format", "notify", *OPTION_FIELDS})
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,255}$"  # 1-255 visible ASCII characters, e.g. a UUID
 QUEUED_MESSAGE = "Export queued. You will receive an email with the download link when ready."
 
@@ -59,10 +59,16 @@ class CreateRequest:
     filters_json: Mapping[str, Any]  # the validated JSON values, for the spec
     request_hash: str
     options: ExportOptions = field(default_factory=ExportOptions)
+    webhook_url: str | None = None  # notify.webhookUrl, its host on the allow-list
 
 
-def parse_create_body(catalog: Catalog, body: Any) -> CreateRequest:
-    """Validate a POST body; `InvalidRequest` lists every problem as `<field> <reason>`."""
+def parse_create_body(
+    catalog: Catalog, body: Any, webhook_hosts: Sequence[str] = ()
+) -> CreateRequest:
+    """Validate a POST body; `InvalidRequest` lists every problem as `<field> <reason>`.
+
+    `webhook_hosts`: the hosts a `notify.webhookUrl` may name (WEBHOOK_ALLOWED_HOSTS; none by
+    default, so that every webhook is refused)."""
     if not isinstance(body, dict):
         raise InvalidRequest(["body must be a JSON object"])
     errors = [f"property {name} should not exist" for name in body if name not in BODY_FIELDS]
@@ -100,6 +106,11 @@ def parse_create_body(catalog: Catalog, body: Any) -> CreateRequest:
             options = parse_options(resource, fmt.lower(), body)
         except InvalidRequest as exc:
             errors.extend(exc.errors)
+    webhook_url = None
+    try:
+        webhook_url = parse_notify(body.get("notify"), webhook_hosts)
+    except InvalidRequest as exc:
+        errors.extend(exc.errors)
     if errors:
         raise InvalidRequest(errors)
 
@@ -109,6 +120,8 @@ def parse_create_body(catalog: Catalog, body: Any) -> CreateRequest:
     normalised = {"resourceType": resource.resource_type, "format": fmt, "filters": filters_json}
     # Only options that differ from the default: a body without them hashes as it always did.
     normalised.update(options.to_spec())
+    if webhook_url is not None:
+        normalised["notify"] = {"webhookUrl": webhook_url}
     return CreateRequest(
         resource=with_columns(resource, options.columns),
         options=options,
@@ -116,6 +129,7 @@ def parse_create_body(catalog: Catalog, body: Any) -> CreateRequest:
         filters=filters,
         filters_json=filters_json,
         request_hash=_sha256(json.dumps(normalised, sort_keys=True, separators=(",", ":"))),
+        webhook_url=webhook_url,
     )
 
 
@@ -178,6 +192,8 @@ def build_export(
     if request.resource.granted is not None:
         spec["scope"] = request.resource.granted.to_json()
     spec.update(request.options.to_spec())
+    if request.webhook_url is not None:
+        spec["notify"] = {"webhookUrl": request.webhook_url}
     if key_hash is not None:
         labels[IDEMPOTENCY_LABEL] = key_hash[:63]
         spec["idempotencyKey"] = key_hash
@@ -199,12 +215,6 @@ def accepted_body(export: Manifest) -> dict[str, Any]:
         "format": spec["format"],
         "message": QUEUED_MESSAGE,
     }
-
-
-def phase(export: Manifest) -> str:
-    """The export's phase; QUEUED until the operator has written one."""
-    value = (export.get("status") or {}).get("phase")
-    return value if value in PHASES else QUEUED
 
 
 def visible_to(export: Manifest, user: User) -> bool:
@@ -233,47 +243,3 @@ def download_window(export: Manifest, now: dt.datetime, ttl: int) -> int | None:
         return ttl
     # Whole seconds, never past expiresAt (SigV4 takes an integer X-Amz-Expires).
     return max(1, min(ttl, int((expires_at - now).total_seconds())))
-
-
-def export_body(
-    export: Manifest,
-    *,
-    download_url: str | None = None,
-    download_url_expires_at: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """The seed's GET body from the resource; null wherever the status does not say yet."""
-    metadata, spec = export["metadata"], export.get("spec") or {}
-    status = export.get("status") or {}
-    current = phase(export)
-    progress = status.get("progressPercentage")
-    if progress is None:
-        progress = {QUEUED: 0, COMPLETED: 100}.get(current)
-    failed = current in (FAILED, CANCELLED)
-    return {
-        "id": metadata["name"],
-        "resourceType": spec.get("resourceType"),
-        "status": current,
-        "format": spec.get("format"),
-        "filters": spec.get("filters") or {},
-        "scope": spec.get("scope"),
-        # The options, defaults filled in (columns null: every column, catalog order).
-        "columns": spec.get("columns"),
-        "compression": spec.get("compression") or "none",
-        "csvBom": bool(spec.get("csvBom")),
-        "timeZone": spec.get("timeZone") or DEFAULT_TIME_ZONE,
-        "progressPercentage": progress,
-        "estimatedRowCount": spec.get("estimatedRowCount"),
-        "actualRowCount": status.get("actualRowCount"),
-        "fileSizeBytes": status.get("fileSizeBytes"),
-        "downloadUrl": download_url,
-        "downloadUrlExpiresAt": (
-            format_time(download_url_expires_at) if download_url_expires_at else None
-        ),
-        "createdAt": metadata.get("creationTimestamp"),
-        "startedAt": status.get("startedAt"),
-        "completedAt": status.get("completedAt"),
-        "expiresAt": status.get("expiresAt"),
-        "cancelRequestedAt": (metadata.get("annotations") or {}).get(CANCEL_ANNOTATION),
-        "failureReason": status.get("reason") if failed else None,
-        "failureMessage": status.get("message") if failed else None,
-    }

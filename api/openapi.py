@@ -14,6 +14,7 @@ from streamexport_core.catalog import Catalog, Filter, Resource
 from streamexport_core.contract import FORMATS, PHASES
 from streamexport_core.filters import MAX_TEXT_FILTER_LENGTH
 from streamexport_core.options import COMPRESSIONS, DEFAULT_TIME_ZONE, MAX_TIME_ZONE_LENGTH
+from streamexport_core.webhooks import MAX_URL_LENGTH, URL_PATTERN
 
 Schema = dict[str, Any]
 
@@ -175,6 +176,28 @@ def _option_schemas(resources: list[Resource]) -> dict[str, Schema]:
             "nullable": True,
             "description": "Start the CSV with a UTF-8 byte order mark (for Excel); csv only.",
         },
+        "notify": {
+            "type": "object",
+            "nullable": True,
+            "additionalProperties": False,
+            "description": "Where the end of the export is announced besides the email.",
+            "properties": {
+                "webhookUrl": {
+                    "type": "string",
+                    "nullable": True,
+                    "maxLength": MAX_URL_LENGTH,
+                    "pattern": URL_PATTERN,
+                    "description": "An http(s) URL that receives one signed POST when the"
+                    " export ends (COMPLETED, FAILED or CANCELLED), retried until it answers"
+                    " 2xx: the export's GET body without URLs, plus `eventId` (the same on"
+                    " every retry) and `type` (`export.completed`, `export.failed`,"
+                    " `export.cancelled`); header `Streamexport-Signature: t=<unix"
+                    " seconds>,v1=<hex HMAC-SHA256 over `t.body`>`. Its host must be on the"
+                    " installation's allow-list (none by default): otherwise a 400.",
+                    "example": "https://hooks.example.com/streamexport",
+                },
+            },
+        },
         "timeZone": {
             "type": "string",
             "nullable": True,
@@ -222,6 +245,7 @@ def _export_schema() -> Schema:
             "compression",
             "csvBom",
             "timeZone",
+            "notify",
             "progressPercentage",
             "estimatedRowCount",
             "actualRowCount",
@@ -256,6 +280,12 @@ def _export_schema() -> Schema:
             "compression": {"type": "string", "enum": list(COMPRESSIONS)},
             "csvBom": {"type": "boolean"},
             "timeZone": {"type": "string"},
+            "notify": {
+                "type": "object",
+                "required": ["webhookUrl"],
+                "properties": {"webhookUrl": _NULLABLE_STRING},
+                "description": "The requested webhook (null: none).",
+            },
             "progressPercentage": {**_NULLABLE_COUNT, "maximum": 100},
             "estimatedRowCount": {"type": "integer", "minimum": 0},
             "actualRowCount": _NULLABLE_COUNT,

@@ -88,7 +88,7 @@ class ExportService:
 
     async def create(self, user: User, body: Any, idempotency_key: str | None) -> Created:
         """Validate, count, and create the Export; a keyed repeat returns the original."""
-        request = parse_create_body(self._catalog, body)
+        request = parse_create_body(self._catalog, body, self._settings.webhook_allowed_hosts)
         # Whose rows: resolved from the token once, then recorded in the spec (403 if none).
         request = replace(
             request,
@@ -160,9 +160,7 @@ class ExportService:
         link = await self._presigner.download_link(
             status["objectKey"], seconds, file_name=status.get("fileName")
         )
-        return export_body(
-            export, download_url=link.url, download_url_expires_at=link.expires_at
-        )
+        return export_body(export, download_url=link.url, download_url_expires_at=link.expires_at)
 
     async def list_page(self, user: User, query: ListQuery) -> dict[str, Any]:
         """The caller's exports (every export for SUPER_ADMIN), newest first, one page."""
@@ -253,4 +251,3 @@ def _canonical_id(export_id: str) -> str | None:
         return str(uuid.UUID(export_id))
     except ValueError:
         return None
-

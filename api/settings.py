@@ -14,6 +14,7 @@ from streamexport_core.environment import (
     SettingsError,
     pod_namespace,
 )
+from streamexport_core.webhooks import parse_allowed_hosts
 
 __all__ = ["SERVICE_ACCOUNT_DIR", "Settings", "SettingsError"]
 
@@ -50,6 +51,8 @@ class Settings:
     log_level: str = "INFO"
     # Resource types whose scope a SUPER_ADMIN may lift (export every row); empty: none.
     admin_unscoped_resources: frozenset[str] = frozenset()
+    # Hosts a request's notify.webhookUrl may name (streamexport_core.webhooks); empty: none.
+    webhook_allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.jwt_algorithm not in ("HS256", "RS256"):
@@ -125,6 +128,7 @@ class Settings:
             ),
             log_level=reader.text("LOG_LEVEL", cls.log_level).upper(),
             admin_unscoped_resources=reader.names("ADMIN_UNSCOPED_RESOURCES"),
+            webhook_allowed_hosts=parse_allowed_hosts(reader.optional("WEBHOOK_ALLOWED_HOSTS")),
         )
         return settings
 

@@ -1,8 +1,9 @@
 """`make demo`: one export per format (CSV, XLSX, JSON Lines, Parquet) through the whole system,
 then a clean shutdown.
 
-REST API → Export resource → operator → Job → exporter → S3 → email → download, with the
-same code that runs in a cluster; the cluster's parts are local stand-ins (devstack.stack).
+REST API → Export resource → operator → Job → exporter → S3 → email and signed webhook →
+download, with the same code that runs in a cluster; the cluster's parts are local stand-ins
+(devstack.stack).
 """
 
 from __future__ import annotations
@@ -146,6 +147,8 @@ def run(rows: int, timeout: float) -> int:
         for fmt, resource_type, filters, options in EXPORTS:
             body = {"resourceType": resource_type, "format": fmt.upper(), "filters": filters}
             body.update(options)
+            # The stack's receiver verifies the signature of the webhook each export ends with.
+            body["notify"] = {"webhookUrl": stack.webhook_url}
             print(f"POST /api/v1/exports {json.dumps(body)}")
             status, answer = call("POST", f"{stack.api_url}/api/v1/exports", token, body)
             print(f"  → {status} {json.dumps(answer)}")
@@ -173,6 +176,7 @@ def run(rows: int, timeout: float) -> int:
                 print("   ", [cell(v) for v in row])
             ok = ok and counted == body.get("actualRowCount")
         _show_mail(stack)
+        ok = _show_webhooks(stack, ids) and ok
         _show_kubectl(stack)
         print("\nshutting down…")
     print("done." if ok else "FAILED: see above.")
@@ -193,6 +197,29 @@ def _show_mail(stack: Stack) -> None:
         print(f"  To: {message['to']}  Subject: {message['subject']}")
         if link:
             print(f"  link: {link.group(0)[:110]}…")
+
+
+def _show_webhooks(stack: Stack, ids: dict[str, str]) -> bool:
+    """Each export's webhook, as the receiver accepted it (signature verified); True when
+    every export's arrived."""
+    deadline = time.monotonic() + 30
+    deliveries: list[dict[str, Any]] = []
+    wanted = set(ids.values())
+    while time.monotonic() < deadline and not wanted <= {d["exportId"] for d in deliveries}:
+        deliveries = stack.webhook_deliveries()
+        time.sleep(0.3)
+    print(f"\n{len(deliveries)} webhook(s) to {stack.webhook_url} (signatures verified):")
+    by_export = {d["exportId"]: d for d in deliveries}
+    for fmt, export_id in ids.items():
+        delivery = by_export.get(export_id)
+        if delivery is None:
+            print(f"  {fmt}: no webhook arrived")
+            continue
+        print(
+            f"  {fmt}: webhook {delivery['type']} event {delivery['eventId']}"
+            f" status {delivery['status']} rows {delivery['actualRowCount']}"
+        )
+    return wanted <= set(by_export)
 
 
 def _show_kubectl(stack: Stack) -> None:

@@ -1,13 +1,16 @@
 """The whole system on one machine, each part a separate process as in a cluster.
 
 PostgreSQL (embedded, or `DATABASE_URL`), moto's S3 server, an SMTP sink writing `.eml`
-files, the Kubernetes API stand-in with the Export CRD, the local Job runner, the operator
-and the API. Used by `make demo`, `make up` and the end-to-end tests. Development only.
+files, a webhook receiver that verifies signatures (`devstack.webhooksink`; its host and port
+are the API's and the operator's whole allow-list), the Kubernetes API stand-in with the
+Export CRD, the local Job runner, the operator and the API. Used by `make demo`, `make up`
+and the end-to-end tests. Development only.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import shutil
 import socket
@@ -20,7 +23,7 @@ from typing import Any
 
 from lightkube import codecs
 
-from devstack import demo_data, services
+from devstack import demo_data, services, webhooksink
 from devstack.processes import StackError, Supervisor, free_port, http_ok, port_open
 from streamexport_core.kube import sync_client
 
@@ -29,6 +32,7 @@ CRD = REPO / "crds" / "exports.streamexport.io.yaml"
 NAMESPACE = "default"
 BUCKET = "streamexport-demo"
 JWT_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105 - local stack only
+WEBHOOK_SECRET = "development-only-webhook-secret-0123456789"  # noqa: S105 - local stack only
 
 
 @dataclass
@@ -41,11 +45,12 @@ class Ports:
     smtp: int = 18025
     operator_health: int = 18081
     operator_metrics: int = 18090
+    webhook: int = 18095
 
     @classmethod
     def from_env(cls) -> Ports:
         ports = cls()
-        for name in ("kube", "api", "s3", "smtp", "operator_health", "operator_metrics"):
+        for name in (f.name for f in dataclasses.fields(cls)):
             value = os.environ.get(f"STACK_{name.upper()}_PORT")
             if value:
                 setattr(ports, name, int(value))
@@ -53,7 +58,7 @@ class Ports:
 
     @classmethod
     def random(cls) -> Ports:
-        return cls(*(free_port() for _ in range(6)))
+        return cls(*(free_port() for _ in dataclasses.fields(cls)))
 
     def in_use(self, host: str = "127.0.0.1") -> list[str]:
         """ "port N (STACK_X_PORT)" for each port something already listens on."""
@@ -88,6 +93,7 @@ class Stack:
         self.ports = config.ports
         self.supervisor = Supervisor(config.root / "logs")
         self.mail_dir = config.root / "mail"
+        self.webhook_dir = config.root / "webhooks"
         self.postgres: services.Postgres | None = None
         self.database_url = ""
 
@@ -103,6 +109,15 @@ class Stack:
     @property
     def s3_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.s3}"
+
+    @property
+    def webhook_url(self) -> str:
+        """A `notify.webhookUrl` the stack delivers to: its receiver, on the allow-list."""
+        return f"http://127.0.0.1:{self.ports.webhook}/hooks/exports"
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
+        """What the receiver has accepted (verified signatures only), oldest first."""
+        return webhooksink.read_deliveries(self.webhook_dir)
 
     # lifecycle --------------------------------------------------------------------------
     def __enter__(self) -> Stack:
@@ -126,9 +141,10 @@ class Stack:
                 f"{', '.join(busy)} already in use (an earlier `make up` still running?):"
                 " stop what holds it, or set the variable to a free port"
             )
-        if self.mail_dir.exists():
-            shutil.rmtree(self.mail_dir)
-        self.mail_dir.mkdir(parents=True)
+        for folder in (self.mail_dir, self.webhook_dir):
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
         progress("starting PostgreSQL")
         self.postgres = services.start_postgres()
         self.database_url = self.postgres.url
@@ -137,6 +153,7 @@ class Stack:
             demo_data.load(self.database_url, self.config.rows, drop=True)
         self._start_s3(progress)
         self._start_smtp(progress)
+        self._start_webhooksink(progress)
         self._start_kube(progress)
         self._seed_kube()
         progress("starting the local Job runner")
@@ -203,6 +220,29 @@ class Stack:
         self.supervisor.wait_until(
             child, lambda: port_open("127.0.0.1", self.ports.smtp), what="SMTP port"
         )
+
+    def _start_webhooksink(self, progress: Any) -> None:
+        progress("starting the webhook receiver")
+        child = self.supervisor.start(
+            "webhooksink",
+            [
+                "python",
+                "-m",
+                "devstack.webhooksink",
+                "--port",
+                str(self.ports.webhook),
+                "--dir",
+                str(self.webhook_dir),
+            ],
+            env={"WEBHOOK_SECRET": WEBHOOK_SECRET},
+        )
+        self.supervisor.wait_until(
+            child, lambda: port_open("127.0.0.1", self.ports.webhook), what="webhook port"
+        )
+
+    def _webhook_env(self) -> dict[str, str]:
+        """The allow-list names only the stack's receiver (its port too)."""
+        return {"WEBHOOK_ALLOWED_HOSTS": f"127.0.0.1:{self.ports.webhook}"}
 
     def _start_kube(self, progress: Any) -> None:
         progress("starting the Kubernetes API stand-in")
@@ -296,6 +336,11 @@ class Stack:
             "SMTP_SECURITY": "none",
             "SMTP_FROM": "streamexport <exports@streamexport.local>",
             "API_PUBLIC_URL": self.api_url,
+            **self._webhook_env(),
+            "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "WEBHOOK_TIMEOUT_SECONDS": "5",
+            "WEBHOOK_RETRY_INITIAL_SECONDS": "1",
+            "WEBHOOK_RETRY_MAX_SECONDS": "10",
             **self.config.operator_env,
             **(extra or {}),
         }
@@ -317,6 +362,7 @@ class Stack:
             "API_PORT": str(self.ports.api),
             "EXPORT_NAMESPACE": NAMESPACE,
             "JWT_SECRET": JWT_SECRET,
+            **self._webhook_env(),
             **self.config.api_env,
         }
 

@@ -9,7 +9,7 @@ import time
 
 from devstack import demo_data
 from devstack.processes import StackError
-from devstack.stack import JWT_SECRET, REPO, Ports, Stack, StackConfig
+from devstack.stack import JWT_SECRET, REPO, WEBHOOK_SECRET, Ports, Stack, StackConfig
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -41,12 +41,15 @@ streamexport is up (Ctrl-C stops everything)
   admin token    {admin}
   JWT secret     {JWT_SECRET}   (more tokens: TOKEN=$(make -s token SUB=alice))
   mail folder    {stack.mail_dir}
+  webhooks       {stack.webhook_url}   (the allow-listed receiver; verified deliveries in
+                 {stack.webhook_dir}/deliveries.jsonl, signing secret {WEBHOOK_SECRET})
   logs           {root / "logs"}
   kubectl        kubectl --server {stack.kube_url} get exports
 
   curl -s -X POST {stack.api_url}/api/v1/exports -H "Authorization: Bearer $TOKEN" \\
        -H 'Content-Type: application/json' \\
-       -d '{{"resourceType":"TRANSACTIONS","format":"csv","filters":{{"status":"SETTLED"}}}}'
+       -d '{{"resourceType":"TRANSACTIONS","format":"csv","filters":{{"status":"SETTLED"}},
+            "notify":{{"webhookUrl":"{stack.webhook_url}"}}}}'
 """,
                 flush=True,
             )

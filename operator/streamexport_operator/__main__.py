@@ -44,7 +44,7 @@ async def run(
 ) -> None:
     """Run the operator until stopped (SIGTERM/SIGINT in the main thread, or `stop_flag`);
     `clock` is its "now" for retention."""
-    from streamexport_operator import handlers  # noqa: F401 - registers the handlers
+    from streamexport_operator import handlers, webhooks  # noqa: F401 - registers the handlers
 
     await kopf.operator(
         standalone=settings.peering is None,

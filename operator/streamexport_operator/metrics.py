@@ -33,6 +33,21 @@ QUEUE_DEPTH = Gauge(
     "streamexport_queued_exports", "Exports waiting for a free slot.", registry=REGISTRY
 )
 RUNNING = Gauge("streamexport_running_exports", "Exports whose Job is running.", registry=REGISTRY)
+WEBHOOKS_DELIVERED = Counter(
+    "streamexport_webhooks_delivered_total",
+    "Webhook events a receiver acknowledged (2xx).",
+    registry=REGISTRY,
+)
+WEBHOOK_FAILURES = Counter(
+    "streamexport_webhook_failures_total",
+    "Webhook attempts that failed (no answer, or not 2xx); each is retried with backoff.",
+    registry=REGISTRY,
+)
+WEBHOOKS_GIVEN_UP = Counter(
+    "streamexport_webhooks_given_up_total",
+    "Webhook events never delivered: attempts exhausted, or the URL no longer allowed.",
+    registry=REGISTRY,
+)
 NOTIFICATIONS_SENT = Counter(
     "streamexport_notifications_sent_total", "Notification emails delivered.", registry=REGISTRY
 )

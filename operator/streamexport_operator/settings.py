@@ -6,17 +6,19 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamexport_core.contract import DEFAULT_AWS_REGION
 from streamexport_core.environment import EnvReader, SettingsError, pod_namespace
+from streamexport_core.webhooks import parse_allowed_hosts
 
 __all__ = ["MAX_PRESIGN_SECONDS", "Settings", "SettingsError"]
 
 # SigV4 pre-signed URLs live at most 7 days.
 MAX_PRESIGN_SECONDS = 604800
 DAY = 86400.0
+MIN_SECRET_BYTES = 32
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
 _PART_SIZE = re.compile(r"^[0-9]+(B|KiB|MiB|GiB|KB|MB|GB)?$", re.IGNORECASE)
 # A ConfigMap key that is also a plain file name (it becomes a file in the Job's mount).
@@ -79,6 +81,16 @@ class Settings:
     email_templates_dir: Path | None = None
     api_public_url: str | None = None
     log_level: str = "INFO"
+    # Signed webhooks (streamexport_operator.webhooks): the hosts a spec.notify.webhookUrl may
+    # name, checked again before every delivery (empty: none); the HMAC secret (None: every
+    # webhook is given up, unsigned ones are never sent); each POST's deadline; and the
+    # retries: attempts in all, the delay after the first failure, doubling up to the cap.
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 12
+    webhook_retry_initial_seconds: float = 5.0
+    webhook_retry_max_seconds: float = 300.0
 
     @property
     def clusterwide(self) -> bool:
@@ -133,9 +145,7 @@ class Settings:
             job_active_deadline_seconds=reader.integer(
                 "JOB_ACTIVE_DEADLINE_SECONDS", cls.job_active_deadline_seconds, minimum=1
             ),
-            job_backoff_limit=reader.integer(
-                "JOB_BACKOFF_LIMIT", cls.job_backoff_limit, minimum=0
-            ),
+            job_backoff_limit=reader.integer("JOB_BACKOFF_LIMIT", cls.job_backoff_limit, minimum=0),
             job_ttl_seconds_after_finished=reader.integer(
                 "JOB_TTL_SECONDS_AFTER_FINISHED", cls.job_ttl_seconds_after_finished, minimum=0
             ),
@@ -177,6 +187,20 @@ class Settings:
             api_public_url=reader.url("API_PUBLIC_URL"),
             log_level=reader.choice(
                 "LOG_LEVEL", cls.log_level, ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
+            ),
+            webhook_allowed_hosts=parse_allowed_hosts(reader.optional("WEBHOOK_ALLOWED_HOSTS")),
+            webhook_secret=reader.secret("WEBHOOK_SECRET"),
+            webhook_timeout_seconds=reader.number(
+                "WEBHOOK_TIMEOUT_SECONDS", cls.webhook_timeout_seconds, minimum=0.1
+            ),
+            webhook_max_attempts=reader.integer(
+                "WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts, minimum=1, maximum=100
+            ),
+            webhook_retry_initial_seconds=reader.number(
+                "WEBHOOK_RETRY_INITIAL_SECONDS", cls.webhook_retry_initial_seconds, minimum=0.01
+            ),
+            webhook_retry_max_seconds=reader.number(
+                "WEBHOOK_RETRY_MAX_SECONDS", cls.webhook_retry_max_seconds, minimum=0.01
             ),
         )
 
@@ -231,6 +255,20 @@ class _Reader(EnvReader):
         if not path.is_dir():
             raise SettingsError(f"{name} must be an existing directory, got {raw!r}")
         return path
+
+    def secret(self, name: str) -> str | None:
+        """`name` itself, else the file `<name>_FILE` names (a mounted Secret), stripped;
+        at least 32 bytes (an HMAC-SHA256 key as long as the hash)."""
+        value = self.optional(name)
+        path = self.optional(f"{name}_FILE")
+        if value is None and path is not None:
+            try:
+                value = Path(path).read_text(encoding="utf-8").strip() or None
+            except OSError as exc:
+                raise SettingsError(f"{name}_FILE {path}: {exc.strerror or exc}") from None
+        if value is not None and len(value.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(f"{name} must be at least {MIN_SECRET_BYTES} bytes long")
+        return value
 
     def url(self, name: str) -> str | None:
         raw = self.optional(name)

@@ -15,7 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 def test_demo_runs_one_export_per_format_and_shuts_down_cleanly() -> None:
     ports = {
         f"STACK_{name}_PORT": str(free_port())
-        for name in ("KUBE", "API", "S3", "SMTP", "OPERATOR_HEALTH", "OPERATOR_METRICS")
+        for name in (
+            "KUBE", "API", "S3", "SMTP", "OPERATOR_HEALTH", "OPERATOR_METRICS", "WEBHOOK"
+        )
     }
     result = subprocess.run(
         [sys.executable, "-m", "devstack.demo", "--rows", "20000", "--timeout", "180"],
@@ -26,6 +28,7 @@ def test_demo_runs_one_export_per_format_and_shuts_down_cleanly() -> None:
     assert result.returncode == 0, output[-4000:]
     assert output.count("(matches actualRowCount") == 4, output[-4000:]  # one per format
     assert "Your TRANSACTIONS export is ready" in output
+    assert output.count(": webhook export.completed event ") == 4, output[-4000:]
     assert output.rstrip().endswith("done.")
     api_port = int(ports["STACK_API_PORT"])
     assert _port_is_free(api_port), "the demo left its API running"
