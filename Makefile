@@ -22,7 +22,7 @@ help:
 	@echo "make test   - install what the tests need, lint (ruff, hadolint, mypy --strict),"
 	@echo "              then run every test suite (pytest tests/; PYTEST_ARGS=... to narrow)"
 	@echo "make lint   - ruff, hadolint, mypy --strict"
-	@echo "make bench  - benchmarks (exporter vs psql \\copy; API)"
+	@echo "make bench  - benchmarks (exporter vs psql \\copy; formats; API)"
 	@echo "make clean  - remove the virtualenv and caches"
 
 $(STAMP): pyproject.toml
@@ -55,6 +55,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_exporter.py
+	$(BIN)/python bench/bench_formats.py --rows 100000,500000,1000000
 	$(BIN)/python bench/bench_api.py
 	$(BIN)/python bench/bench_api.py --only list --exports 10000 --concurrency 1,16 --rows 1000 --duration 30 --warmup 1
 	$(BIN)/python bench/bench_export_index.py

@@ -1,6 +1,7 @@
 """Benchmark the exporter's formats side by side: CSV, CSV gzip, JSONL, JSONL gzip, Parquet.
 
-    python bench/bench_formats.py [--rows 500000] [--table-rows 1000000] [--runs 3]
+    python bench/bench_formats.py [--rows 100000,500000,1000000] [--table-rows 1000000]
+                                  [--runs 3]
                                   [--formats csv,csv.gz,jsonl,jsonl.gz,parquet]
 
 One PostgreSQL (pgserver), one moto S3 server in its own process (restarted between rounds:
@@ -17,6 +18,7 @@ of CSV, Parquet within 3x, every peak RSS <= 128 MiB.
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import json
 import os
@@ -118,7 +120,9 @@ def filters_for(rows: int, table_rows: int) -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=500_000, help="rows per export")
+    parser.add_argument(
+        "--rows", default="500000", help="rows per export; comma-separated for several sizes"
+    )
     parser.add_argument("--table-rows", type=int, default=1_000_000, help="rows in the table")
     parser.add_argument("--runs", type=int, default=3, help="runs per format (median)")
     parser.add_argument("--formats", default="csv,csv.gz,jsonl,jsonl.gz,parquet")
@@ -127,44 +131,113 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [f for f in formats if f not in CASES]
     if unknown:
         parser.error(f"unknown formats {unknown}; choose from {', '.join(CASES)}")
+    try:
+        sizes = sorted(int(size) for size in args.rows.split(","))
+    except ValueError:
+        parser.error(f"--rows takes row counts separated by commas, not {args.rows!r}")
+    table_rows = max(args.table_rows, *sizes)
+    compile_sources()
 
     postgres = services.start_postgres()
     moto = services.start_moto_process()
+    by_size: dict[int, dict[str, list[Sample]]] = {}
+    started = dt.datetime.now(dt.UTC)
     try:
         client = services.s3_client(moto.endpoint_url)
         client.create_bucket(Bucket=BUCKET)
-        log(f"loading {args.table_rows:,} demo rows ...")
-        demo_data.load(postgres.url, args.table_rows, drop=True)
-        env = {
-            **os.environ,
-            **services.DUMMY_CREDENTIALS,
-            "PYTHONPATH": str(ROOT),
-            "AWS_REGION": services.REGION,
-            "DATABASE_URL": postgres.url,
-            "S3_ENDPOINT_URL": moto.endpoint_url,
-            "S3_BUCKET": BUCKET,
-            "TERMINATION_MESSAGE_PATH": "",
-            "EXPORT_LOG_LEVEL": "warning",
-            "EXPORT_SCOPE": json.dumps(EVERY_ROW.to_json()),
-            "EXPORT_RESOURCE_TYPE": "TRANSACTIONS",
-            "EXPORT_FILTERS": json.dumps(filters_for(args.rows, args.table_rows)),
-            "MALLOC_ARENA_MAX": "2",
-        }
-        samples: dict[str, list[Sample]] = {f: [] for f in formats}
-        for run in range(args.runs):
-            for fmt in formats:
-                sample = run_exporter([sys.executable, "-m", "exporter", *CASES[fmt][1]], env)
-                samples[fmt].append(sample)
-                log(f"run {run + 1} {fmt}: {sample.wall:.2f}s {sample.peak_rss / MIB:.0f} MiB")
-                services.empty_bucket(client, BUCKET)
-            moto.restart()
-            client = services.s3_client(moto.endpoint_url)
-            client.create_bucket(Bucket=BUCKET)
-        print_table(samples, args)
+        log(f"loading {table_rows:,} demo rows ...")
+        demo_data.load(postgres.url, table_rows, drop=True)
+        load_before = os.getloadavg()[0]
+        for size in sizes:
+            env = {
+                **os.environ,
+                **services.DUMMY_CREDENTIALS,
+                "PYTHONPATH": str(ROOT),
+                "AWS_REGION": services.REGION,
+                "DATABASE_URL": postgres.url,
+                "S3_ENDPOINT_URL": moto.endpoint_url,
+                "S3_BUCKET": BUCKET,
+                "TERMINATION_MESSAGE_PATH": "",
+                "EXPORT_LOG_LEVEL": "warning",
+                "EXPORT_SCOPE": json.dumps(EVERY_ROW.to_json()),
+                "EXPORT_RESOURCE_TYPE": "TRANSACTIONS",
+                "EXPORT_FILTERS": json.dumps(filters_for(size, table_rows)),
+                "MALLOC_ARENA_MAX": "2",
+            }
+            samples: dict[str, list[Sample]] = {f: [] for f in formats}
+            for run in range(args.runs):
+                for fmt in formats:
+                    argv_ = [sys.executable, "-m", "exporter", *CASES[fmt][1]]
+                    sample = run_exporter(argv_, env)
+                    samples[fmt].append(sample)
+                    log(
+                        f"{size:,} run {run + 1} {fmt}: {sample.wall:.2f}s "
+                        f"{sample.peak_rss / MIB:.0f} MiB"
+                    )
+                    services.empty_bucket(client, BUCKET)
+                moto.restart()
+                env["S3_ENDPOINT_URL"] = moto.endpoint_url
+                client = services.s3_client(moto.endpoint_url)
+                client.create_bucket(Bucket=BUCKET)
+            by_size[size] = samples
+        load_after = os.getloadavg()[0]
     finally:
         moto.stop()
         postgres.stop()
+    print(f"### Formats benchmark — {started:%Y-%m-%d %H:%M} UTC\n")
+    print(
+        f"{table_rows:,}-row table; load average before/after: {load_before:.2f} / "
+        f"{load_after:.2f} (compare ratios)."
+    )
+    for samples in by_size.values():
+        print_table(samples, args)
+    print()
+    print("\n".join(format_verdicts(by_size)))
     return 0
+
+
+def compile_sources() -> None:
+    """Byte-compile the project's packages, as the exporter's image does (`compileall`)."""
+    for package in ("exporter", "core"):
+        compileall.compile_dir(str(ROOT / package), quiet=1)
+
+
+def _median(samples: list[Sample], attribute: str) -> float:
+    return statistics.median(getattr(s, attribute) for s in samples)
+
+
+def format_verdicts(by_size: dict[int, dict[str, list[Sample]]]) -> list[str]:
+    """Issue 12's goals, each with the measured value: JSONL ≤ 1.5x CSV and Parquet ≤ 3x at
+    the size nearest 500k; every peak RSS ≤ 128 MiB and within 10% across the sizes."""
+    check = {True: "met", False: "NOT met"}
+    out: list[str] = []
+    if not by_size:
+        return out
+    mid = min(by_size, key=lambda size: abs(size - 500_000))
+    samples = by_size[mid]
+    if "csv" in samples:
+        base = _median(samples["csv"], "wall")
+        for fmt, goal in (("jsonl", 1.5), ("parquet", 3.0)):
+            if fmt in samples:
+                ratio = _median(samples[fmt], "wall") / base
+                out.append(
+                    f"- {CASES[fmt][0]} ≤ {goal}x CSV at {samples[fmt][0].rows:,} rows: "
+                    f"{ratio:.2f}x — {check[ratio <= goal]}"
+                )
+    low, high = min(by_size), max(by_size)
+    for fmt in by_size[low]:
+        peaks = [_median(by_size[size][fmt], "peak_rss") / MIB for size in sorted(by_size)]
+        line = f"- {CASES[fmt][0]} peak RSS ≤ 128 MiB: max {max(peaks):.0f} MiB — "
+        line += check[max(peaks) <= 128]
+        if high != low:
+            spread = (peaks[-1] - peaks[0]) / peaks[0]
+            line += (
+                f"; {by_size[low][fmt][0].rows:,} → {by_size[high][fmt][0].rows:,} rows: "
+                f"{peaks[0]:.0f} → {peaks[-1]:.0f} MiB ({spread:+.0%}) — "
+                f"{check[abs(spread) <= 0.10]} (within 10%)"
+            )
+        out.append(line)
+    return out
 
 
 def print_table(samples: dict[str, list[Sample]], args: argparse.Namespace) -> None:
