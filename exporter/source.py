@@ -9,8 +9,9 @@ text (`extra_float_digits` 1), a
 
 from __future__ import annotations
 
+import contextlib
 import select
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -153,30 +154,16 @@ class Snapshot:
 
     def copy_out(self, statement: sql.Composed, params: Mapping[str, Any]) -> Iterator[memoryview]:
         """The output of a `COPY ... TO STDOUT`, one chunk per line, exactly as sent.
-
-        `cursor.copy()` starts the COPY (binding the parameters client-side, as COPY takes
-        none server-side); the rows are then read through the connection's documented
-        libpq interface (`conn.pgconn`): `Copy.read()` runs a Python generator per row,
-        which cost 0.8 s of CPU per 500k rows where this loop costs 0.45 s. When the
-        iterator is exhausted `copied_rows` holds COPY's own row count.
-        """
-        self.copied_rows = None
-        conn = self.conn
-        with conn.cursor() as cursor, cursor.copy(statement, params):
-            pgconn = conn.pgconn
-            get_copy_data = pgconn.get_copy_data
-            poller = select.poll()
-            poller.register(pgconn.socket, select.POLLIN)
+        When the iterator is exhausted `copied_rows` holds COPY's own row count."""
+        with self._copying(statement, params) as (get_copy_data, wait):
             while True:
                 nbytes, data = get_copy_data(1)  # 1: never block; 0 when no row is buffered
                 if nbytes > 0:
                     yield data
                 elif nbytes == 0:
-                    poller.poll(_POLL_MS)
-                    pgconn.consume_input()
+                    wait()
                 else:
                     break  # -1: the COPY is over; its result follows
-            self.copied_rows = self._copy_result(conn)
 
     def copy_blocks(
         self, statement: sql.Composed, params: Mapping[str, Any], block_size: int
@@ -191,16 +178,10 @@ class Snapshot:
         joining writer took 0.50 s (`bench/bench_exporter.py`: the CSV path is the lines
         loop and the upload, so this is most of its client CPU).
         """
-        self.copied_rows = None
         self.lines_read = 0
-        conn = self.conn
-        with conn.cursor() as cursor, cursor.copy(statement, params):
-            pgconn = conn.pgconn
-            get_copy_data = pgconn.get_copy_data
-            poller = select.poll()
-            poller.register(pgconn.socket, select.POLLIN)
-            block = bytearray()
-            lines = 0
+        block = bytearray()
+        lines = 0
+        with self._copying(statement, params) as (get_copy_data, wait):
             while True:
                 nbytes, data = get_copy_data(1)  # as in copy_out
                 if nbytes > 0:
@@ -211,14 +192,39 @@ class Snapshot:
                         yield bytes(block)
                         block.clear()
                 elif nbytes == 0:
-                    poller.poll(_POLL_MS)
-                    pgconn.consume_input()
+                    wait()
                 else:
                     break
+        self.lines_read = lines
+        if block:
+            yield bytes(block)
+
+    @contextlib.contextmanager
+    def _copying(
+        self, statement: sql.Composed, params: Mapping[str, Any]
+    ) -> Iterator[tuple[Callable[[int], tuple[int, memoryview]], Callable[[], None]]]:
+        """A running `COPY ... TO STDOUT`, as libpq's non-blocking `get_copy_data` and a
+        `wait()` for more input; on leaving, `copied_rows` holds COPY's row count.
+
+        `cursor.copy()` starts the COPY (binding the parameters client-side, as COPY takes
+        none server-side); the rows are then read through the connection's documented
+        libpq interface (`conn.pgconn`): `Copy.read()` runs a Python generator per row,
+        which cost 0.8 s of CPU per 500k rows where `copy_out`'s loop costs 0.45 s. The
+        callers keep their loops inline (no call per row beyond libpq's).
+        """
+        self.copied_rows = None
+        conn = self.conn
+        with conn.cursor() as cursor, cursor.copy(statement, params):
+            pgconn = conn.pgconn
+            poller = select.poll()
+            poller.register(pgconn.socket, select.POLLIN)
+
+            def wait() -> None:
+                poller.poll(_POLL_MS)  # wake up now and then (signals, cancellation)
+                pgconn.consume_input()
+
+            yield pgconn.get_copy_data, wait
             self.copied_rows = self._copy_result(conn)
-            self.lines_read = lines
-            if block:
-                yield bytes(block)
 
     @staticmethod
     def _copy_result(conn: psycopg.Connection[Any]) -> int:
