@@ -20,11 +20,16 @@ from psycopg import IsolationLevel, pq, sql
 
 from exporter import jsonl_sql, sheet_sql
 from exporter.sheet_sql import CellStyles
+from exporter.writers.sheet_rows import finish_rows
 from streamexport_core import sql as query
 from streamexport_core.catalog import Resource
 
 BATCH_CURSOR_NAME = "streamexport_batches"
 _POLL_MS = 1000  # wake up now and then while waiting for rows (signals, cancellation)
+# Sheet rows are finished (`sheet_rows.finish_rows`) in blocks this large: below the 256 KiB
+# mmap threshold that `cli.tune_malloc` sets, so each block's copies reuse the heap; blocks of
+# 256 KiB cost 1.3 s of system time in page faults per 500k rows.
+SHEET_BLOCK_SIZE = 96 * 1024
 
 
 class Snapshot:
@@ -136,11 +141,18 @@ class Snapshot:
         return self.copy_blocks(*jsonl_sql.jsonl_copy(resource, filters), block_size)
 
     def copy_sheet_rows(
-        self, resource: Resource, filters: Mapping[str, Any], styles: CellStyles
-    ) -> Iterator[memoryview]:
-        """The XLSX sheet's `<row>` elements, rendered by PostgreSQL, one chunk per row."""
+        self,
+        resource: Resource,
+        filters: Mapping[str, Any],
+        styles: CellStyles,
+        block_size: int = SHEET_BLOCK_SIZE,
+    ) -> Iterator[bytes]:
+        """The XLSX sheet's `<row>` elements, rendered by PostgreSQL, in blocks of whole
+        lines (see `copy_blocks`), each finished by `sheet_rows.finish_rows`."""
         not_null = self.not_null_columns(resource)
-        return self.copy_out(*sheet_sql.sheet_rows_copy(resource, filters, styles, not_null))
+        statement, params = sheet_sql.sheet_rows_copy(resource, filters, styles, not_null)
+        for block in self.copy_blocks(statement, params, block_size):
+            yield finish_rows(block)
 
     def not_null_columns(self, resource: Resource) -> frozenset[str]:
         """The columns of the entry's table declared NOT NULL (none for a view)."""

@@ -1,7 +1,8 @@
 """XLSX as a stream: the package's fixed parts and the sheet's rows, zipped as they arrive.
 
-The rows come as ready SpreadsheetML (`<row ...>...</row>` lines that PostgreSQL rendered,
-see `exporter/sheet_sql.py`); nothing here looks inside them. `stream-zip` writes the zip
+The rows come as ready SpreadsheetML (`<row>...</row>` lines that PostgreSQL rendered and
+`exporter/writers/sheet_rows.py` finished, in blocks of whole lines); nothing here looks
+inside them but to count their newlines. `stream-zip` writes the zip
 as a stream (each entry's CRC and sizes in a data descriptor after its data), so nothing is
 held but the current block, and no temporary file exists.
 
@@ -22,12 +23,14 @@ from isal import isal_zlib
 from stream_zip import ZIP_32, MemberFile, stream_zip
 
 from exporter.writers import xlsx_package
-from exporter.writers.csv_blocks import CsvBlockWriter
 from streamexport_core.catalog import Column
 
 XLSX_MAX_ROWS = 1_048_575  # 1,048,576 rows per sheet, minus the header
 COMPRESS_LEVEL = 1  # ISA-L's levels are 0-3
-BLOCK_SIZE = 256 * 1024  # rows are joined into blocks this large before deflating
+# Smaller chunks of rows are joined into blocks at least this large before deflating (larger
+# ones, the source's blocks, pass as they are); the zip's chunks are this large too. Below
+# the 256 KiB mmap threshold of `cli.tune_malloc`, so the buffers reuse the heap.
+BLOCK_SIZE = 64 * 1024
 _MODIFIED = dt.datetime(1980, 1, 1)  # the zip format's epoch: the same data, the same bytes
 _MODE = stat.S_IFREG | 0o644
 
@@ -53,22 +56,38 @@ def write_xlsx(
     `rows` is the number of data rows that will come (from COUNT in the same snapshot): the
     sheet's head and the autofilter name their range. `style_xml` is `xlsx_package.styles(
     columns).xml`, whose cell style indexes the rows were rendered with. `on_rows(n)` is
-    called after each block with the rows zipped so far (progress). A row count other than
-    `rows`, or more than a sheet holds, raises ValueError before the zip is complete.
+    called after each block with the rows zipped so far (progress); each row is one line. A
+    row count other than `rows`, or more than a sheet holds, raises ValueError before the
+    zip is complete.
     """
     if rows > XLSX_MAX_ROWS:
         raise ValueError(f"{rows} rows do not fit in one sheet (at most {XLSX_MAX_ROWS})")
-    # The block joiner is the CSV path's: COPY yields one chunk per line in both formats.
-    blocks = CsvBlockWriter(header=False, block_size=BLOCK_SIZE)
+    written = 0
 
     def sheet() -> Iterator[bytes]:
+        nonlocal written
         yield xlsx_package.sheet_head(columns, rows).encode()
-        for block in blocks.blocks(sheet_rows):
+        pending = bytearray()
+        for chunk in sheet_rows:
+            if pending or len(chunk) < BLOCK_SIZE:
+                pending += chunk
+                if len(pending) < BLOCK_SIZE:
+                    continue
+                block = bytes(pending)
+                pending.clear()
+            else:
+                block = bytes(chunk)  # the same object when it is bytes already
+            written += block.count(b"\n")
             yield block
             if on_rows is not None:
-                on_rows(blocks.rows)
-        if blocks.rows != rows:
-            raise ValueError(f"the sheet was sized for {rows} rows but got {blocks.rows}")
+                on_rows(written)
+        if pending:
+            written += pending.count(b"\n")
+            yield bytes(pending)
+        if on_rows is not None:
+            on_rows(written)
+        if written != rows:
+            raise ValueError(f"the sheet was sized for {rows} rows but got {written}")
         yield xlsx_package.sheet_tail(columns, rows).encode()
 
     members: list[MemberFile] = [
@@ -83,4 +102,4 @@ def write_xlsx(
         members, chunk_size=BLOCK_SIZE, get_compressobj=_deflate, extended_timestamps=False
     ):
         write(chunk)
-    return blocks.rows
+    return written
