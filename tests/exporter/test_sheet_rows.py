@@ -34,7 +34,24 @@ TEXT = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
     ],
 )
 def test_copy_escapes_become_xml(copied: bytes, xml: bytes) -> None:
-    assert unescape(copied) == xml
+    assert unescape(copied)[0] == xml
+
+
+@pytest.mark.parametrize(
+    ("copied", "ends"),
+    [
+        (b"<t>a\\n</t>", True),
+        (b"<t>a\\t</t>", True),
+        (b"<t>a\\nb</t>", False),
+        (b"<t>a\\\\</t>", False),
+        (b"<t>a\\b</t>", False),
+        (b"<t>plain</t>", False),
+    ],
+)
+def test_unescape_tells_whether_an_escaped_whitespace_ends_a_text(
+    copied: bytes, ends: bool
+) -> None:
+    assert unescape(copied)[1] is ends
 
 
 @pytest.mark.parametrize(
@@ -75,15 +92,14 @@ def copied_cell(value: str) -> bytes:
         ("\v", "\\v"),
     ):
         escaped = escaped.replace(char, escape)
-    start = "<t xml:space=\"preserve\">" if value[:1] in (" ", "\t", "\n", "\r") else "<t>"
+    start = '<t xml:space="preserve">' if value[:1] in (" ", "\t", "\n", "\r") else "<t>"
     return f'<c t="inlineStr"><is>{start}{escaped}</t></is></c>'.encode()
 
 
 def readable(value: str) -> str:
     """`value` as the sheet holds it: what XML 1.0 cannot carry as U+FFFD."""
     return "".join(
-        "\ufffd" if (ord(c) < 32 and c not in "\t\n\r") or c in "\ufffe\uffff" else c
-        for c in value
+        "\ufffd" if (ord(c) < 32 and c not in "\t\n\r") or c in "\ufffe\uffff" else c for c in value
     )
 
 
