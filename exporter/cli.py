@@ -123,7 +123,7 @@ OPTIONS: tuple[Option, ...] = (
         "--part-size",
         JobEnv.PART_SIZE,
         "multipart part size, bytes or e.g. 8MiB, 16Mi, 10MB; 5MiB to 5GiB",
-        "8MiB",
+        "5MiB",
         metavar="SIZE",
     ),
     Option(

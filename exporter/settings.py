@@ -24,7 +24,10 @@ __all__ = [
 
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
 MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
-DEFAULT_PART_SIZE = 8 * 1024 * 1024
+# S3's minimum: the upload holds up to MAX_PARTS_IN_MEMORY parts (and botocore a copy of the
+# one in flight), so the part size is the step in peak RSS between an export that fits in one
+# PUT and one that does not; 8 MiB parts made that +14% (XLSX, 100k -> 1M rows), 5 MiB +8%.
+DEFAULT_PART_SIZE = MIN_PART_SIZE
 
 _UNITS = {
     "": 1,

@@ -59,7 +59,7 @@ class Settings:
     job_active_deadline_seconds: int = 3600
     job_backoff_limit: int = 2
     job_ttl_seconds_after_finished: int = 86400
-    export_part_size: str = "8MiB"
+    export_part_size: str = "5MiB"
     s3_endpoint_url: str | None = None
     aws_region: str = DEFAULT_AWS_REGION
     max_running_exports: int = 4

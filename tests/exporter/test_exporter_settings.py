@@ -66,7 +66,7 @@ def test_defaults() -> None:
     settings = parse_settings([], REQUIRED)
 
     assert settings.format == "csv" and settings.filters == {}
-    assert settings.part_size == 8 * 1024 * 1024
+    assert settings.part_size == 5 * 1024 * 1024
     assert not settings.gzip and not settings.bom
     assert settings.s3_region == "us-east-1" and settings.s3_endpoint_url is None
     assert len(settings.export_id) == 36  # a fresh UUID

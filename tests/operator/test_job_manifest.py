@@ -170,7 +170,7 @@ def test_exporter_environment_comes_from_the_spec_and_settings(job: dict[str, An
     assert "EXPORT_ESTIMATED_ROWS" not in env
     assert env["S3_ENDPOINT_URL"] == "http://minio:9000"
     assert env["AWS_REGION"] == "us-east-1"
-    assert env["EXPORT_PART_SIZE"] == "8MiB"
+    assert env["EXPORT_PART_SIZE"] == "5MiB"
     assert env["TERMINATION_MESSAGE_PATH"] == "/dev/termination-log"
     assert env["KUBERNETES_API_URL"] == "http://kubeapi:8080"
 
