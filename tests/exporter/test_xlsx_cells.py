@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 from xlsx_readers import (
+    as_sheet_holds,
     calamine_moment,
     excel_time,
     read_calamine,
@@ -149,11 +150,7 @@ def export(database_url: str, where: str | None = None) -> tuple[bytes, list[byt
 
 
 def expected_text(value: str | None) -> str | None:
-    if not value:
-        return None
-    return "".join(
-        "\ufffd" if (ord(c) < 32 and c not in "\t\n\r") or c in "\ufffe\uffff" else c for c in value
-    )
+    return as_sheet_holds(value) if value else None
 
 
 def test_copy_sends_exactly_one_well_formed_row_element_per_line(

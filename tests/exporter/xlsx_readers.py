@@ -12,6 +12,15 @@ import openpyxl
 from python_calamine import CalamineWorkbook
 
 
+def as_sheet_holds(value: str) -> str:
+    """`value` as a sheet holds it: what XML 1.0 cannot carry (controls other than TAB, LF
+    and CR, and U+FFFE, U+FFFF) as U+FFFD."""
+    return "".join(
+        "\ufffd" if (ord(c) < 32 and c not in "\t\n\r") or c in "\ufffe\uffff" else c
+        for c in value
+    )
+
+
 @dataclass(frozen=True)
 class Cell:
     """What openpyxl's full (styled) reader sees in one cell."""
