@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import re
 
+from exporter.sheet_sql import PRESERVE as SQL_PRESERVE
+
 REPLACEMENT = "\ufffd".encode()
-PRESERVE = b' xml:space="preserve"'
+PRESERVE = SQL_PRESERVE.encode()  # the attribute the SQL puts on text starting with whitespace
 # Controls that COPY's text format passes through raw (it escapes BS, TAB, LF, VT, FF, CR).
 _RAW_CONTROLS = bytes(c for c in range(1, 32) if c not in b"\b\t\n\v\f\r")
 _NON_CHARACTERS = ("\ufffe".encode(), "\uffff".encode())
