@@ -141,7 +141,9 @@ def test_a_memory_cap_below_need_is_oomkilled_and_mailed(
         stack.restart_operator()
     assert body["status"] == "FAILED"
     # The kernel (OOMKilled) or the exporter's own guard (OutOfMemory) stops it first.
-    assert body["failureReason"] in ("OOMKilled", "OutOfMemory"), body
+    assert body["failureReason"] in ("OOMKilled", "OutOfMemory"), (
+        f"{body['failureReason']}: {body['failureMessage']}"  # in full: it has been flaky
+    )
     # A killed exporter cannot abort its upload: the operator does, soon after FAILED.
     eventually_sync(
         lambda: not [u for u in _open_uploads(stack) if export_id in u["Key"]], timeout=30
