@@ -9,10 +9,10 @@ booleans as true/false, NULL as null, dates as "YYYY-MM-DD" and timestamps as RF
 control characters, CR and LF appear only as escapes. No formula neutralising: JSON is data,
 not a spreadsheet.
 
-COPY's text format would escape every backslash of the JSON a second time, so the COPY is
-`FORMAT csv` with a delimiter and a quote character that JSON text never holds raw (both are
-control characters, which JSON escapes): PostgreSQL then neither quotes nor escapes
-anything, and each line is exactly the JSON object and a newline.
+The COPY is `FORMAT binary`: PostgreSQL sends each JSON value as it is, where its text and
+CSV formats would scan every byte for characters to escape or quote (the text format would
+also double every backslash of the JSON). `Snapshot.copy_value_lines` takes the binary
+framing off and ends each value with a newline, so each line is exactly the JSON object.
 """
 
 from __future__ import annotations
@@ -24,9 +24,6 @@ from psycopg import sql
 
 from streamexport_core.catalog import Resource
 from streamexport_core.sql import where_clause
-
-COPY_DELIMITER = "\x01"  # JSON escapes both (as \u0001, \u0002): never raw in a line
-COPY_QUOTE = "\x02"
 
 _SOURCE = sql.Identifier("#source")  # cannot clash: catalog column names never start with '#'
 _ROW = sql.Identifier("#row")
@@ -66,9 +63,6 @@ def jsonl_select(
 def jsonl_copy(
     resource: Resource, filters: Mapping[str, Any]
 ) -> tuple[sql.Composed, dict[str, Any]]:
-    """`COPY (jsonl_select) TO STDOUT`: one line of exact JSON per row, no header."""
+    """`COPY (jsonl_select) TO STDOUT (FORMAT binary)`: one `json` value per row."""
     select, params = jsonl_select(resource, filters)
-    statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv, DELIMITER {}, QUOTE {})").format(
-        select, sql.Literal(COPY_DELIMITER), sql.Literal(COPY_QUOTE)
-    )
-    return statement, params
+    return sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(select), params

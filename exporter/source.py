@@ -32,6 +32,27 @@ _POLL_MS = 1000  # wake up now and then while waiting for rows (signals, cancell
 SHEET_BLOCK_SIZE = 96 * 1024
 
 
+# Binary COPY framing (`copy_value_lines`): signature, flags, header-extension length.
+_BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_TUPLE_HEADER = 6  # int16 field count + int32 value length
+_BINARY_TRAILER = b"\xff\xff"
+
+
+def _after_binary_header(data: memoryview) -> memoryview:
+    """The first CopyData message of a binary COPY without its file header."""
+    signature = len(_BINARY_SIGNATURE)
+    if bytes(data[:signature]) != _BINARY_SIGNATURE or len(data) < signature + 8:
+        raise _bad_binary_copy(data)
+    extension = int.from_bytes(data[signature + 4 : signature + 8], "big")
+    return data[signature + 8 + extension :]
+
+
+def _bad_binary_copy(data: memoryview | bytes) -> psycopg.DataError:
+    return psycopg.DataError(
+        f"unexpected binary COPY data (a NULL value or an unknown framing): {bytes(data[:16])!r}"
+    )
+
+
 class Snapshot:
     """A connection in one read-only repeatable-read transaction; use as a context manager."""
 
@@ -124,10 +145,6 @@ class Snapshot:
         """The CSV of `COPY (SELECT ...) TO STDOUT (FORMAT csv, HEADER)`, one chunk per line."""
         return self.copy_out(*query.copy_query(resource, filters))
 
-    def copy_jsonl(self, resource: Resource, filters: Mapping[str, Any]) -> Iterator[memoryview]:
-        """One JSON object per line, rendered by PostgreSQL (`exporter.jsonl_sql`)."""
-        return self.copy_out(*jsonl_sql.jsonl_copy(resource, filters))
-
     def csv_blocks(
         self, resource: Resource, filters: Mapping[str, Any], block_size: int
     ) -> Iterator[bytes]:
@@ -137,8 +154,9 @@ class Snapshot:
     def jsonl_blocks(
         self, resource: Resource, filters: Mapping[str, Any], block_size: int
     ) -> Iterator[bytes]:
-        """`copy_jsonl`'s bytes in blocks of at least `block_size` (see `copy_blocks`)."""
-        return self.copy_blocks(*jsonl_sql.jsonl_copy(resource, filters), block_size)
+        """One JSON object per line, rendered by PostgreSQL (`exporter.jsonl_sql`), in
+        blocks of at least `block_size` bytes (see `copy_value_lines`)."""
+        return self.copy_value_lines(*jsonl_sql.jsonl_copy(resource, filters), block_size)
 
     def copy_sheet_rows(
         self,
@@ -207,6 +225,53 @@ class Snapshot:
                     wait()
                 else:
                     break
+        self.lines_read = lines
+        if block:
+            yield bytes(block)
+
+    def copy_value_lines(
+        self, statement: sql.Composed, params: Mapping[str, Any], block_size: int
+    ) -> Iterator[bytes]:
+        """The values of a binary `COPY` of ONE never-NULL text-like column (`json`, `text`),
+        each followed by a newline, joined into blocks of at least `block_size` bytes; the
+        counters as in `copy_blocks`.
+
+        Binary COPY sends each value as it is (`json_send` copies the text) where the text
+        and CSV formats scan every byte of it for characters to escape or quote: for JSON
+        Lines that scan was ~10% of PostgreSQL's time, on the critical path (measured with
+        `COPY ... TO '/dev/null'`). The framing (PostgreSQL's "Binary Format" of COPY): a
+        signature and header before the first tuple, each tuple `int16` field count (1)
+        and `int32` length before its bytes, an `int16` -1 as the trailer.
+        """
+        self.lines_read = 0
+        block = bytearray()
+        lines = 0
+        with self._copying(statement, params) as (get_copy_data, wait):
+            nbytes, data = get_copy_data(1)
+            while nbytes == 0:
+                wait()
+                nbytes, data = get_copy_data(1)
+            first = _after_binary_header(data) if nbytes > 0 else b""
+            if len(first) > _TUPLE_HEADER:
+                block += first[_TUPLE_HEADER:]
+                block += b"\n"
+                lines += 1
+            elif first and first != _BINARY_TRAILER:
+                raise _bad_binary_copy(first)
+            while nbytes >= 0:
+                nbytes, data = get_copy_data(1)  # as in copy_out
+                if nbytes > _TUPLE_HEADER:
+                    block += data[_TUPLE_HEADER:]
+                    block += b"\n"
+                    lines += 1
+                    if len(block) >= block_size:
+                        self.lines_read = lines
+                        yield bytes(block)
+                        block.clear()
+                elif nbytes == 0:
+                    wait()
+                elif nbytes > 0 and data != _BINARY_TRAILER:
+                    raise _bad_binary_copy(data)  # a NULL (length -1) or a framing we do not know
         self.lines_read = lines
         if block:
             yield bytes(block)

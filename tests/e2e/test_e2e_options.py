@@ -20,15 +20,15 @@ from psycopg import sql
 
 from devstack.demo_data import MERCHANTS
 from devstack.stack import Stack
-from exporter.jsonl_sql import jsonl_copy
+from exporter.jsonl_sql import jsonl_select
 from streamexport_core.catalog import Resource, load_catalog
 from streamexport_core.filters import parse_filters
 from streamexport_core.options import with_columns
 from streamexport_core.scope import Scope
 from streamexport_core.sql import copy_query, select_query
 
-TRANSACTIONS = load_catalog().get("TRANSACTIONS").with_scope(
-    Scope("merchant_id", "merchantId", MERCHANTS)
+TRANSACTIONS = (
+    load_catalog().get("TRANSACTIONS").with_scope(Scope("merchant_id", "merchantId", MERCHANTS))
 )
 FILTERS = {"startDate": "2024-05-01", "endDate": "2024-05-03"}
 BOM = b"\xef\xbb\xbf"
@@ -49,6 +49,17 @@ def _database_copy(
             for block in copy:
                 buffer += block
     return bytes(buffer)
+
+
+def _jsonl_text_copy(
+    resource: Resource, filters: dict[str, Any]
+) -> tuple[sql.Composed, dict[str, Any]]:
+    """The JSON values as text lines: a CSV COPY with a delimiter and a quote that JSON text
+    never holds raw (the exporter's own COPY is binary)."""
+    select, params = jsonl_select(resource, filters)
+    return sql.SQL("COPY ({}) TO STDOUT (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')").format(
+        select
+    ), params
 
 
 def _export(alice: Client, body: dict[str, Any]) -> tuple[Any, bytes, str]:
@@ -101,7 +112,7 @@ def test_jsonl_in_a_zone(stack: Stack, alice: Client) -> None:
     assert content_type == "application/jsonl; charset=utf-8"
     resource = _resource(body["columns"])
     expected = _database_copy(
-        stack, jsonl_copy(resource, parse_filters(resource, FILTERS)), "America/Los_Angeles"
+        stack, _jsonl_text_copy(resource, parse_filters(resource, FILTERS)), "America/Los_Angeles"
     )
     assert b"-07:00" in expected
     assert data == expected
@@ -142,11 +153,11 @@ def test_invoices_jsonl_is_the_second_shape(stack: Stack, alice: Client) -> None
     }
     final, data, _ = _export(alice, body)
 
-    invoices = load_catalog().get("INVOICES").with_scope(
-        Scope("merchant_id", "merchantId", MERCHANTS)
+    invoices = (
+        load_catalog().get("INVOICES").with_scope(Scope("merchant_id", "merchantId", MERCHANTS))
     )
     expected = _database_copy(
-        stack, jsonl_copy(invoices, parse_filters(invoices, body["filters"])), "UTC"
+        stack, _jsonl_text_copy(invoices, parse_filters(invoices, body["filters"])), "UTC"
     )
     assert data == expected
     first = json.loads(data.splitlines()[0])
@@ -168,8 +179,8 @@ def test_parquet_is_typed_and_value_exact(stack: Stack, alice: Client) -> None:
     assert table.schema.field("paid").type == pa.bool_()
     assert table.schema.field("due_date").type == pa.date32()
     assert table.schema.field("issued_at").type == pa.timestamp("us", tz="Asia/Tokyo")
-    invoices = load_catalog().get("INVOICES").with_scope(
-        Scope("merchant_id", "merchantId", MERCHANTS)
+    invoices = (
+        load_catalog().get("INVOICES").with_scope(Scope("merchant_id", "merchantId", MERCHANTS))
     )
     query, params = select_query(
         invoices, parse_filters(invoices, body["filters"]), neutralise=False

@@ -11,14 +11,17 @@ import psycopg
 import pytest
 
 from devstack import demo_data
+from exporter.jsonl_sql import jsonl_select
 from exporter.source import Snapshot
 from exporter.writers import xlsx_package
 from streamexport_core.catalog import load_catalog
 from streamexport_core.scope import Scope
 
 # Every demo merchant's rows: the whole table.
-TRANSACTIONS = load_catalog().get("TRANSACTIONS").with_scope(
-    Scope("merchant_id", "merchantId", demo_data.MERCHANTS)
+TRANSACTIONS = (
+    load_catalog()
+    .get("TRANSACTIONS")
+    .with_scope(Scope("merchant_id", "merchantId", demo_data.MERCHANTS))
 )
 
 
@@ -104,6 +107,52 @@ def test_jsonl_blocks_hold_one_object_per_line(database_url: str) -> None:
 
     assert snap.copied_rows == snap.lines_read == 2000
     assert body.count(b"\n") == 2000 and body.startswith(b'{"') and body.endswith(b"}\n")
+
+
+def test_jsonl_blocks_are_the_json_values_exactly(database_url: str) -> None:
+    # The reference is the text of each value, fetched as rows: what the binary COPY's
+    # framing must unwrap to, byte for byte (escapes, non-ASCII, every row in order).
+    with snapshot(database_url) as snap:
+        body = b"".join(snap.jsonl_blocks(TRANSACTIONS, {}, 4096))
+    select, params = jsonl_select(TRANSACTIONS, {})
+    with psycopg.connect(database_url) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")
+        rows = conn.execute(
+            psycopg.sql.SQL("SELECT j::text FROM ({}) AS t(j)").format(select), params
+        )
+        expected = "".join(f"{text}\n" for (text,) in rows).encode()
+    assert body == expected
+    assert b"\\n" in body and "é".encode() in body  # escapes and UTF-8 came through as sent
+
+
+def _value_lines(database_url: str, select: str, block_size: int = 1024) -> list[bytes]:
+    statement = psycopg.sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(
+        psycopg.sql.SQL(select)  # type: ignore[arg-type]  # test literals
+    )
+    with snapshot(database_url) as snap:
+        return list(snap.copy_value_lines(statement, {}, block_size))
+
+
+def test_value_lines_of_no_rows_are_nothing(database_url: str) -> None:
+    assert _value_lines(database_url, "SELECT 'x'::text WHERE false") == []
+
+
+def test_value_lines_end_each_value_with_a_newline_in_blocks(database_url: str) -> None:
+    blocks = _value_lines(
+        database_url, "SELECT repeat('ab', g) FROM generate_series(1, 300) g", block_size=4096
+    )
+    assert len(blocks) > 1 and all(block.endswith(b"\n") for block in blocks)
+    assert b"".join(blocks).split(b"\n")[:-1] == [b"ab" * g for g in range(1, 301)]
+
+
+def test_value_lines_refuse_a_null_value_instead_of_writing_an_empty_line(
+    database_url: str,
+) -> None:
+    with pytest.raises(psycopg.DataError, match="NULL value"):
+        _value_lines(
+            database_url,
+            "SELECT CASE WHEN g = 3 THEN NULL ELSE 'v' END FROM generate_series(1, 5) g",
+        )
 
 
 def test_a_failing_copy_raises_from_the_blocks_not_a_short_file(database_url: str) -> None:
