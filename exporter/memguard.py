@@ -16,13 +16,16 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any, Self
 
 GUARD_FRACTION = 0.9
 POLL_SECONDS = 0.1
+RETRY_SECONDS = 0.05  # after a signal that could not raise (see MemoryGuard)
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # cgroup v1 writes "no limit" as a page-rounded 2**63 - 1.
 _UNLIMITED = 2**62
@@ -95,17 +98,35 @@ def over_limit(working_set: int, limit: int, fraction: float = GUARD_FRACTION) -
 
 
 class MemoryGuard:
-    """A daemon thread watching one cgroup; `start()` returns None when there is no limit."""
+    """A daemon thread watching one cgroup; `start()` returns None when there is no limit.
+
+    The exception is raised asynchronously, from a signal handler, wherever the main thread
+    happens to be, so two places are avoided:
+
+    - frozen bootstrap code (importlib): a raise between its `_imp.acquire_lock()` and its
+      `try` leaves the global import lock held, and every other thread that imports (the S3
+      client's) then hangs. Seen: a raise inside importlib's module-lock weakref callback
+      left the S3 client "not ready after 60 s" and the export failed as a StorageError.
+    - callbacks whose exceptions the interpreter ignores (weakref callbacks, `__del__`):
+      the raise is printed as "Exception ignored" and lost. `sys.unraisablehook` sees it
+      and asks for another.
+
+    In both cases the watcher signals again RETRY_SECONDS later, until the exception is
+    raised in ordinary code; after that, never again (the cleanup must run).
+    """
 
     def __init__(self, cgroup: CgroupMemory, limit: int, *, poll: float = POLL_SECONDS) -> None:
         self.cgroup, self.limit, self.poll = cgroup, limit, poll
         self.reason: str | None = None
+        self.deferred = 0  # signals that found the main thread where it must not raise
         self._stop = threading.Event()
+        self._pending = threading.Event()  # set: the exception is still to be raised
         self._thread = threading.Thread(target=self._watch, name="memguard", daemon=True)
+        self._previous_hook = sys.unraisablehook
 
     @classmethod
     def start(cls, *, poll: float = POLL_SECONDS) -> MemoryGuard | None:
-        """Install the SIGUSR1 handler and start watching (main thread only)."""
+        """Watch this process's memory cgroup (main thread only); None without a limit."""
         try:
             cgroup = find_cgroup(Path("/proc/self/cgroup").read_text())
             limit = cgroup.limit_bytes() if cgroup is not None else None
@@ -113,13 +134,18 @@ class MemoryGuard:
             return None
         if cgroup is None or limit is None:
             return None
-        guard = cls(cgroup, limit, poll=poll)
-        signal.signal(signal.SIGUSR1, guard._raise)
-        guard._thread.start()
-        return guard
+        return cls(cgroup, limit, poll=poll).install()
+
+    def install(self) -> Self:
+        """The SIGUSR1 handler, the unraisable hook and the watcher (main thread only)."""
+        signal.signal(signal.SIGUSR1, self._raise)
+        sys.unraisablehook = self._unraisable
+        self._thread.start()
+        return self
 
     def stop(self) -> None:
         self._stop.set()
+        self._pending.set()  # wakes the watcher if it waits for a pending raise
 
     def _watch(self) -> None:
         while not self._stop.wait(self.poll):
@@ -132,10 +158,33 @@ class MemoryGuard:
                     f"memory use {used // _MIB} MiB reached {GUARD_FRACTION:.0%} of the "
                     f"{self.limit // _MIB} MiB limit; the exporter stopped itself"
                 )
-                with contextlib.suppress(OSError):
-                    os.kill(os.getpid(), signal.SIGUSR1)
+                self._pending.set()
+                break
+        while True:
+            self._pending.wait()
+            if self._stop.is_set():
+                return
+            with contextlib.suppress(OSError):
+                os.kill(os.getpid(), signal.SIGUSR1)
+            if self._stop.wait(RETRY_SECONDS):
                 return
 
     def _raise(self, signum: int, frame: FrameType | None) -> None:
-        signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # once: let the cleanup run
+        if not self._pending.is_set():
+            return  # raised already: let the cleanup run
+        if frame is not None and not raises_safely_in(frame):
+            self.deferred += 1
+            return  # still pending: the watcher signals again
+        self._pending.clear()
         raise MemoryLimitReached(self.reason or "memory limit reached")
+
+    def _unraisable(self, unraisable: Any) -> None:
+        self._previous_hook(unraisable)
+        if isinstance(unraisable.exc_value, MemoryLimitReached):
+            self._pending.set()  # swallowed where it was raised: raise it again elsewhere
+
+
+def raises_safely_in(frame: FrameType) -> bool:
+    """Whether an exception may be raised in `frame`, the code a signal interrupted: not in
+    frozen bootstrap code such as importlib's, which holds the import lock outside `try`."""
+    return not frame.f_code.co_filename.startswith("<frozen ")

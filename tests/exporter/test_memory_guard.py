@@ -6,11 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from devstack.memlimit import MemoryCap
-from exporter.memguard import CgroupMemory, find_cgroup, over_limit
+from exporter.memguard import CgroupMemory, find_cgroup, over_limit, raises_safely_in
 from streamexport_core.contract import EXIT_OUT_OF_MEMORY
 
 # Grows by 4 MiB every 20 ms (slower than one guard poll) until something stops it.
@@ -65,3 +66,96 @@ def test_a_growing_process_stops_itself_with_exit_3_before_the_kernel_kills_it()
     assert out.splitlines()[0] == "guarded"
     assert process.returncode == EXIT_OUT_OF_MEMORY, out
     assert "OutOfMemory" in out and "of the 160 MiB limit" in out
+
+
+# A guard over fake cgroup files that say "at the limit" from the first poll.
+FAKE_CGROUP = """
+import sys, time, weakref
+from pathlib import Path
+from exporter.errors import classify
+from exporter.memguard import CgroupMemory, MemoryGuard
+root = Path(sys.argv[1])
+for name, text in (("usage", "100"), ("limit", "100"), ("stat", "")):
+    (root / name).write_text(text)
+cgroup = CgroupMemory(root / "usage", root / "limit", root / "stat", "inactive_file")
+
+def busy(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+"""
+
+# The first signal lands in a weakref callback, where the interpreter ignores exceptions.
+IN_A_CALLBACK = (
+    FAKE_CGROUP
+    + """
+class Thing:
+    pass
+thing = Thing()
+ref = weakref.ref(thing, lambda _: busy(0.5))
+guard = MemoryGuard(cgroup, 100, poll=0.02).install()
+try:
+    del thing  # runs the callback, for longer than the first poll
+    busy(5)
+    print("not stopped", flush=True)
+    sys.exit(9)
+except BaseException as exc:
+    print(classify(exc).reason, flush=True)
+    sys.exit(classify(exc).exit_code)
+"""
+)
+
+# The first signals land in code that passes for importlib's (frozen: no raise there).
+IN_FROZEN_CODE = (
+    FAKE_CGROUP
+    + """
+namespace = {"time": time}
+loop = "def frozen():\\n    end = time.monotonic() + 0.5\\n"
+loop += "    while time.monotonic() < end:\\n        pass\\n"
+exec(compile(loop, "<frozen importlib._bootstrap>", "exec"), namespace)
+guard = MemoryGuard(cgroup, 100, poll=0.02).install()
+try:
+    namespace["frozen"]()
+    print("frozen code ran to its end; deferred", guard.deferred, flush=True)
+    busy(5)
+    print("not stopped", flush=True)
+    sys.exit(9)
+except BaseException as exc:
+    print(classify(exc).reason, flush=True)
+    sys.exit(classify(exc).exit_code)
+"""
+)
+
+
+def _run_guarded(script: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+def test_a_stop_swallowed_by_a_callback_is_raised_again(tmp_path: Path) -> None:
+    done = _run_guarded(IN_A_CALLBACK, tmp_path)
+    assert "Exception ignored" in done.stderr  # the first one was lost in the callback
+    assert done.returncode == EXIT_OUT_OF_MEMORY, done.stdout + done.stderr
+    assert done.stdout.strip() == "OutOfMemory"
+
+
+def test_the_stop_waits_until_frozen_import_code_is_left(tmp_path: Path) -> None:
+    done = _run_guarded(IN_FROZEN_CODE, tmp_path)
+    lines = done.stdout.split("\n")
+    assert lines[0].startswith("frozen code ran to its end; deferred "), done.stdout + done.stderr
+    assert int(lines[0].rsplit(" ", 1)[1]) >= 1
+    assert done.returncode == EXIT_OUT_OF_MEMORY and lines[1] == "OutOfMemory", done.stderr
+
+
+def test_frozen_bootstrap_frames_are_not_safe_to_raise_in() -> None:
+    frozen: dict[str, Any] = {"sys": sys}
+    source = "def here():\n    return sys._getframe()\n"
+    code = compile(source, "<frozen importlib._bootstrap>", "exec")
+    exec(code, frozen)  # noqa: S102 - a function that passes for importlib's
+    assert not raises_safely_in(frozen["here"]())
+    assert raises_safely_in(sys._getframe())
