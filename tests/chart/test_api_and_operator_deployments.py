@@ -232,3 +232,11 @@ def test_config_changes_roll_the_pods(render: Callable[[dict[str, Any]], list[Ob
         return str(annotations["checksum/catalog"])
 
     assert checksum({}) != checksum({"catalog": {"content": "version: 1\nresources: {}\n"}})
+
+
+def test_the_operator_mounts_no_catalog_its_jobs_do(defaults: Rendered) -> None:
+    # The operator never reads the catalog (the API validated the spec against it); it only
+    # names the ConfigMap for the Jobs, whose exporters select with it.
+    pod = defaults.one("Deployment", "operator")["spec"]["template"]["spec"]
+    assert "catalog" not in {volume["name"] for volume in pod.get("volumes", [])}
+    assert env_of(defaults, "operator")["EXPORTER_CATALOG_CONFIGMAP"]

@@ -133,13 +133,11 @@ Where the catalog and the email templates are mounted.
 {{- define "streamexport.emailTemplatesDir" -}}/etc/streamexport/email-templates{{- end }}
 
 {{/*
-Environment shared by the API and the operator: log level, catalog, S3 bucket and credentials.
+Environment shared by the API and the operator: log level, S3 bucket and credentials.
 */}}
 {{- define "streamexport.sharedEnv" -}}
 - name: LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
-- name: STREAMEXPORT_CATALOG
-  value: {{ include "streamexport.catalogPath" . | quote }}
 - name: S3_BUCKET
   value: {{ .Values.s3.bucket | quote }}
 - name: S3_ENDPOINT_URL
