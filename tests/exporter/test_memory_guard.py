@@ -83,6 +83,17 @@ def busy(seconds):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         pass
+
+def stopped(run):
+    # Run, then 5 s more; exit as the exporter would, or 9 if nothing stopped it.
+    try:
+        run()
+        busy(5)
+    except BaseException as exc:
+        print(classify(exc).reason, flush=True)
+        sys.exit(classify(exc).exit_code)
+    print("not stopped", flush=True)
+    sys.exit(9)
 """
 
 # The first signal lands in a weakref callback, where the interpreter ignores exceptions.
@@ -94,14 +105,12 @@ class Thing:
 thing = Thing()
 ref = weakref.ref(thing, lambda _: busy(0.5))
 guard = MemoryGuard(cgroup, 100, poll=0.02).install()
-try:
+
+def run():
+    global thing
     del thing  # runs the callback, for longer than the first poll
-    busy(5)
-    print("not stopped", flush=True)
-    sys.exit(9)
-except BaseException as exc:
-    print(classify(exc).reason, flush=True)
-    sys.exit(classify(exc).exit_code)
+
+stopped(run)
 """
 )
 
@@ -114,15 +123,12 @@ loop = "def frozen():\\n    end = time.monotonic() + 0.5\\n"
 loop += "    while time.monotonic() < end:\\n        pass\\n"
 exec(compile(loop, "<frozen importlib._bootstrap>", "exec"), namespace)
 guard = MemoryGuard(cgroup, 100, poll=0.02).install()
-try:
+
+def run():
     namespace["frozen"]()
     print("frozen code ran to its end; deferred", guard.deferred, flush=True)
-    busy(5)
-    print("not stopped", flush=True)
-    sys.exit(9)
-except BaseException as exc:
-    print(classify(exc).reason, flush=True)
-    sys.exit(classify(exc).exit_code)
+
+stopped(run)
 """
 )
 
