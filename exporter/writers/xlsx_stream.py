@@ -24,6 +24,7 @@ from isal import isal_zlib
 from stream_zip import ZIP_32, MemberFile, stream_zip
 
 from exporter.writers import xlsx_package
+from exporter.writers.csv_blocks import CsvBlockWriter
 from streamexport_core.catalog import Column
 
 XLSX_MAX_ROWS = 1_048_575  # 1,048,576 rows per sheet, minus the header
@@ -63,28 +64,19 @@ def write_xlsx(
     """
     if rows > XLSX_MAX_ROWS:
         raise ValueError(f"{rows} rows do not fit in one sheet (at most {XLSX_MAX_ROWS})")
+    # The CSV path's joiner: small chunks joined, a block as large as BLOCK_SIZE passed on
+    # as it is. Its `rows` counts chunks, and a chunk may hold many lines: count newlines.
+    blocks = CsvBlockWriter(header=False, block_size=BLOCK_SIZE)
     written = 0
 
     def sheet() -> Iterator[bytes]:
         nonlocal written
         yield xlsx_package.sheet_head(columns, rows).encode()
-        pending = bytearray()
-        for chunk in sheet_rows:
-            if pending or len(chunk) < BLOCK_SIZE:
-                pending += chunk
-                if len(pending) < BLOCK_SIZE:
-                    continue
-                block = bytes(pending)
-                pending.clear()
-            else:
-                block = bytes(chunk)  # the same object when it is bytes already
+        for block in blocks.blocks(sheet_rows):
             written += block.count(b"\n")
             yield block
             if on_rows is not None:
                 on_rows(written)
-        if pending:
-            written += pending.count(b"\n")
-            yield bytes(pending)
         if on_rows is not None:
             on_rows(written)
         if written != rows:
